@@ -1,0 +1,222 @@
+//! A typed client for Flightdeck's REST API. The CLI, the integration tests and the SPA all use
+//! it, so every endpoint is exercised through the same code that outside callers would write.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), flightdeck_client::ClientError> {
+//! let mut client = flightdeck_client::Client::new("http://127.0.0.1:8080")?;
+//! client.login("admin", "secret").await?;
+//! let me = client.me().await?;
+//! println!("{} ({})", me.user.username, me.role);
+//! # Ok(()) }
+//! ```
+
+use flightdeck_model::*;
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde::{Serialize, de::DeserializeOwned};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server answered with a problem+json body.
+    #[error("{0}")]
+    Api(Problem),
+    /// The server answered an error status without a problem body (a proxy, most likely).
+    #[error("HTTP {status}: {body}")]
+    Http { status: u16, body: String },
+    #[error("request failed: {0}")]
+    Transport(#[from] reqwest::Error),
+    #[error("invalid base URL: {0}")]
+    Url(#[from] url::ParseError),
+}
+
+impl ClientError {
+    /// The HTTP status of an answered request.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ClientError::Api(p) => Some(p.status),
+            ClientError::Http { status, .. } => Some(*status),
+            ClientError::Transport(e) => e.status().map(|s| s.as_u16()),
+            ClientError::Url(_) => None,
+        }
+    }
+
+    pub fn problem(&self) -> Option<&Problem> {
+        match self {
+            ClientError::Api(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T, E = ClientError> = std::result::Result<T, E>;
+
+/// A client bound to one server. Cloning is cheap (the connection pool is shared); each clone
+/// carries its own bearer token.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: url::Url,
+    token: Option<String>,
+}
+
+impl Client {
+    /// `base` is the server root, e.g. `http://127.0.0.1:8080` (the SPA passes its own origin).
+    pub fn new(base: &str) -> Result<Self> {
+        let mut base = url::Url::parse(base)?;
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        Ok(Client { http: reqwest::Client::new(), base, token: None })
+    }
+
+    /// The same server, authenticating with `token` (an access token or an API token).
+    pub fn with_token(&self, token: impl Into<String>) -> Self {
+        Client { token: Some(token.into()), ..self.clone() }
+    }
+
+    pub fn set_token(&mut self, token: Option<String>) {
+        self.token = token;
+    }
+
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    pub fn base_url(&self) -> &url::Url {
+        &self.base
+    }
+
+    /// An absolute URL for a path relative to the server root (`api/v1/me`).
+    pub fn url(&self, path: &str) -> Result<url::Url> {
+        Ok(self.base.join(path.trim_start_matches('/'))?)
+    }
+
+    /// A request with the bearer token set, for endpoints this crate does not wrap (or for tests
+    /// that send deliberately malformed input).
+    pub fn request(&self, method: Method, path: &str) -> Result<RequestBuilder> {
+        let mut req = self.http.request(method, self.url(path)?);
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        Ok(req)
+    }
+
+    async fn send<T: DeserializeOwned>(&self, req: RequestBuilder) -> Result<T> {
+        let resp = check(req.send().await?).await?;
+        Ok(resp.json().await?)
+    }
+
+    async fn send_empty(&self, req: RequestBuilder) -> Result<()> {
+        check(req.send().await?).await?;
+        Ok(())
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str, query: &impl Serialize) -> Result<T> {
+        self.send(self.request(Method::GET, path)?.query(query)).await
+    }
+
+    async fn post<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T> {
+        self.send(self.request(Method::POST, path)?.json(body)).await
+    }
+
+    // --- sessions ---
+
+    /// Logs in and keeps the access token for the calls that follow.
+    pub async fn login(&mut self, username: &str, password: &str) -> Result<TokenResponse> {
+        let body = LoginRequest { username: username.into(), password: password.into() };
+        let tokens: TokenResponse = self.post("api/v1/auth/login", &body).await?;
+        self.token = Some(tokens.access_token.clone());
+        Ok(tokens)
+    }
+
+    /// Spends a refresh token for a new pair and keeps the new access token.
+    pub async fn refresh(&mut self, refresh_token: &str) -> Result<TokenResponse> {
+        let body = RefreshRequest { refresh_token: refresh_token.into() };
+        let tokens: TokenResponse = self.post("api/v1/auth/refresh", &body).await?;
+        self.token = Some(tokens.access_token.clone());
+        Ok(tokens)
+    }
+
+    pub async fn logout(&self, refresh_token: Option<&str>) -> Result<()> {
+        let body = LogoutRequest { refresh_token: refresh_token.map(str::to_owned) };
+        self.send_empty(self.request(Method::POST, "api/v1/auth/logout")?.json(&body)).await
+    }
+
+    pub async fn me(&self) -> Result<Me> {
+        self.get("api/v1/me", &()).await
+    }
+
+    pub async fn info(&self) -> Result<ServerInfo> {
+        self.get("api/v1/info", &()).await
+    }
+
+    // --- API tokens ---
+
+    pub async fn create_token(&self, body: &CreateApiToken) -> Result<CreatedApiToken> {
+        self.post("api/v1/tokens", body).await
+    }
+
+    /// The caller's tokens; admins may pass `all = true` for everyone's.
+    pub async fn list_tokens(&self, all: bool, page: &PageParams) -> Result<Page<ApiToken>> {
+        #[derive(Serialize)]
+        struct Q<'a> {
+            all: bool,
+            #[serde(flatten)]
+            page: &'a PageParams,
+        }
+        self.get("api/v1/tokens", &Q { all, page }).await
+    }
+
+    pub async fn revoke_token(&self, id: Id) -> Result<ApiToken> {
+        self.send(self.request(Method::DELETE, &format!("api/v1/tokens/{id}"))?).await
+    }
+
+    // --- users ---
+
+    pub async fn list_users(&self, page: &PageParams) -> Result<Page<User>> {
+        self.get("api/v1/users", page).await
+    }
+
+    pub async fn create_user(&self, body: &CreateUser) -> Result<User> {
+        self.post("api/v1/users", body).await
+    }
+
+    pub async fn get_user(&self, id: Id) -> Result<User> {
+        self.get(&format!("api/v1/users/{id}"), &()).await
+    }
+
+    pub async fn update_user(&self, id: Id, body: &UpdateUser) -> Result<User> {
+        self.send(self.request(Method::PATCH, &format!("api/v1/users/{id}"))?.json(body)).await
+    }
+
+    // --- audit ---
+
+    pub async fn list_audit(&self, query: &AuditQuery) -> Result<Page<AuditEntry>> {
+        self.get("api/v1/audit", query).await
+    }
+
+    /// Every matching entry as CSV or JSON lines (`query.format` decides), as text.
+    pub async fn export_audit(&self, query: &AuditQuery) -> Result<String> {
+        let resp = self.request(Method::GET, "api/v1/audit")?.query(query).send().await?;
+        Ok(check(resp).await?.text().await?)
+    }
+
+    // --- system ---
+
+    pub async fn readyz(&self) -> Result<Readiness> {
+        self.get("readyz", &()).await
+    }
+}
+
+/// Turns an error status into [`ClientError`], reading the problem+json body when there is one.
+async fn check(resp: reqwest::Response) -> Result<reqwest::Response> {
+    let status = resp.status();
+    if status.is_success() || status == StatusCode::SWITCHING_PROTOCOLS {
+        return Ok(resp);
+    }
+    let body = resp.text().await.unwrap_or_default();
+    match serde_json::from_str::<Problem>(&body) {
+        Ok(problem) => Err(ClientError::Api(problem)),
+        Err(_) => Err(ClientError::Http { status: status.as_u16(), body }),
+    }
+}

@@ -1,0 +1,98 @@
+//! First-run set-up on an empty database: the bootstrap admin and the JWT signing key.
+
+use chrono::Utc;
+use flightdeck_domain::credentials::validate_password;
+use flightdeck_model::{Id, Role};
+use flightdeck_store::{NewAudit, NewUser, Store, StoreError};
+use rand::{Rng, distributions::Alphanumeric};
+
+use crate::{auth::password, settings::Settings, state::record_audit};
+
+/// A login created on this start, to print once.
+#[derive(Clone)]
+pub struct BootstrapLogin {
+    pub username: String,
+    /// Only set when the password was generated (a configured one is already known).
+    pub generated_password: Option<String>,
+}
+
+impl std::fmt::Debug for BootstrapLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BootstrapLogin").field("username", &self.username).finish_non_exhaustive()
+    }
+}
+
+/// Creates the bootstrap admin when there are no users at all. Replicas starting together
+/// race harmlessly: the unique username lets exactly one win.
+pub async fn ensure_admin(
+    store: &dyn Store,
+    settings: &Settings,
+) -> anyhow::Result<Option<BootstrapLogin>> {
+    if store.conn().await?.count_users().await? > 0 {
+        return Ok(None);
+    }
+    let (password, generated) = match &settings.admin_password {
+        Some(p) => {
+            validate_password(p.expose())
+                .map_err(|e| anyhow::anyhow!("FLIGHTDECK_ADMIN_PASSWORD {}", e.message))?;
+            (p.expose().to_owned(), false)
+        }
+        None => (random_password(), true),
+    };
+    let hash = {
+        let password = password.clone();
+        tokio::task::spawn_blocking(move || password::hash(&password)).await??
+    };
+    let now = Utc::now();
+    let new = NewUser {
+        id: Id::now_v7(),
+        username: settings.admin_user.clone(),
+        password_hash: hash,
+        role: Role::Admin,
+        now,
+    };
+    let mut tx = store.begin().await?;
+    let user = match tx.insert_user(&new).await {
+        Ok(user) => user,
+        Err(StoreError::Conflict { .. }) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    record_audit(
+        &mut *tx,
+        &NewAudit {
+            actor: "system".into(),
+            action: "user.bootstrap".into(),
+            target_type: "user".into(),
+            target_id: user.id.to_string(),
+            after: Some(serde_json::to_value(&user)?),
+            reason: Some("first start on an empty database".into()),
+            ..Default::default()
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(BootstrapLogin {
+        username: user.username,
+        generated_password: generated.then_some(password),
+    }))
+}
+
+/// The signing key: configured, else generated once and kept in the database so every replica
+/// and every restart uses the same one.
+pub async fn jwt_secret(store: &dyn Store, settings: &Settings) -> anyhow::Result<Vec<u8>> {
+    if let Some(secret) = &settings.jwt_secret {
+        anyhow::ensure!(
+            secret.expose().len() >= 32,
+            "FLIGHTDECK_JWT_SECRET must be at least 32 characters"
+        );
+        return Ok(secret.expose().as_bytes().to_vec());
+    }
+    let candidate: String = rand::thread_rng().sample_iter(&Alphanumeric).take(64).map(char::from).collect();
+    let stored = store.conn().await?.init_setting("jwt_secret", &candidate, Utc::now()).await?;
+    Ok(stored.into_bytes())
+}
+
+fn random_password() -> String {
+    rand::thread_rng().sample_iter(&Alphanumeric).take(20).map(char::from).collect()
+}

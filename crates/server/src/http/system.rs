@@ -1,0 +1,80 @@
+//! Probes, metrics and server information.
+
+use actix_web::{HttpResponse, get, web};
+use flightdeck_model::{Readiness, ServerInfo};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::state::AppState;
+
+pub fn configure_root(cfg: &mut ServiceConfig) {
+    cfg.service(healthz).service(readyz).service(metrics);
+}
+
+pub fn configure_v1(cfg: &mut ServiceConfig) {
+    cfg.service(info);
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(tag = "system", responses((status = 200, description = "Alive")))]
+#[get("/healthz")]
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Readiness: the database answers, and Redis too when it is configured.
+#[utoipa::path(
+    tag = "system",
+    responses(
+        (status = 200, description = "Ready", body = Readiness),
+        (status = 503, description = "Not ready; the body says why", body = Readiness),
+    )
+)]
+#[get("/readyz")]
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let database = match state.store.ping().await {
+        Ok(()) => "ok".to_owned(),
+        Err(e) => format!("unreachable: {e}"),
+    };
+    let redis = match &state.redis {
+        None => "not configured".to_owned(),
+        Some(pool) => match redis_ping(pool).await {
+            Ok(()) => "ok".to_owned(),
+            Err(e) => format!("unreachable: {e}"),
+        },
+    };
+    let ready = database == "ok" && (redis == "ok" || state.redis.is_none());
+    let body = Readiness { ready, database, redis };
+    if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+async fn redis_ping(pool: &deadpool_redis::Pool) -> anyhow::Result<()> {
+    let mut conn = pool.get().await?;
+    let _: String = deadpool_redis::redis::cmd("PING").query_async(&mut conn).await?;
+    Ok(())
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(
+    tag = "system",
+    responses((status = 200, description = "Metrics", content_type = "text/plain", body = String))
+)]
+#[get("/metrics")]
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let text = state.metrics.render(state.store.pool_stats(), state.hub.client_count());
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(text)
+}
+
+/// What this server is: version, database kind, whether Redis fan-out is on.
+#[utoipa::path(tag = "system", responses((status = 200, description = "Server information", body = ServerInfo)))]
+#[get("/info")]
+async fn info(state: web::Data<AppState>) -> web::Json<ServerInfo> {
+    web::Json(ServerInfo {
+        version: env!("CARGO_PKG_VERSION").into(),
+        database: state.store.backend().as_str().into(),
+        redis: state.redis.is_some(),
+    })
+}

@@ -1,0 +1,69 @@
+//! The root: session, toasts, the router, and the switch between the login page and the
+//! signed-in shell (which owns the live feed).
+
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::StaticSegment;
+
+use crate::api::{Api, Auth};
+use crate::components::{layout::Header, states::Loading, toast::{ToastStack, Toasts}};
+use crate::live::Live;
+use crate::pages::{audit::AuditPage, login::LoginPage, not_found::NotFound, placeholders::*, settings::SettingsPage};
+use crate::routes::Page;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Restoring,
+    SignedOut,
+    SignedIn,
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    Toasts::provide();
+    let api = Api::provide();
+    // Only a change of phase swaps the tree, so the shell and its socket survive a refresh of
+    // the user's details.
+    let phase = Memo::new(move |_| match api.auth.get() {
+        Auth::Restoring => Phase::Restoring,
+        Auth::SignedOut => Phase::SignedOut,
+        Auth::SignedIn(_) => Phase::SignedIn,
+    });
+    view! {
+        <Router>
+            {move || match phase.get() {
+                Phase::Restoring => view! {
+                    <div class="splash"><Loading label="Restoring your session…" /></div>
+                }.into_any(),
+                Phase::SignedOut => view! { <LoginPage /> }.into_any(),
+                Phase::SignedIn => view! { <Shell /> }.into_any(),
+            }}
+            <ToastStack />
+        </Router>
+    }
+}
+
+#[component]
+fn Shell() -> impl IntoView {
+    let api = crate::api::use_api();
+    Live::provide(api);
+    view! {
+        <div class="shell">
+            <Header />
+            <main class="main" id="main" tabindex="-1">
+                <Routes fallback=|| view! { <NotFound /> }>
+                    <Route path=StaticSegment("") view=OverviewPage />
+                    <Route path=StaticSegment(Page::Deployments.segment()) view=DeploymentsPage />
+                    <Route path=StaticSegment(Page::Health.segment()) view=HealthPage />
+                    <Route path=StaticSegment(Page::Alerts.segment()) view=AlertsPage />
+                    <Route path=StaticSegment(Page::Audit.segment()) view=AuditPage />
+                    <Route path=StaticSegment(Page::Settings.segment()) view=SettingsPage />
+                    <Route
+                        path=(StaticSegment(Page::Settings.segment()), StaticSegment(Page::Users.id()))
+                        view=SettingsPage
+                    />
+                </Routes>
+            </main>
+        </div>
+    }
+}

@@ -1,0 +1,70 @@
+//! Every screen of the app and the one place that knows its URL.
+
+/// A screen reachable from the navigation. Route definitions and links both come from here,
+/// so a path is spelled once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    Overview,
+    Deployments,
+    Health,
+    Alerts,
+    Audit,
+    Settings,
+    Users,
+}
+
+impl Page {
+    /// The pages in navigation order (Users is a tab inside Settings, not a nav entry).
+    pub const NAV: [Page; 6] =
+        [Page::Overview, Page::Deployments, Page::Health, Page::Alerts, Page::Audit, Page::Settings];
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Page::Overview => "/",
+            Page::Deployments => "/deployments",
+            Page::Health => "/health",
+            Page::Alerts => "/alerts",
+            Page::Audit => "/audit",
+            Page::Settings => "/settings",
+            Page::Users => "/settings/users",
+        }
+    }
+
+    /// The first path segment, for `StaticSegment` route definitions.
+    pub fn segment(self) -> &'static str {
+        self.path().trim_start_matches('/').split('/').next().unwrap_or("")
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Page::Overview => "Overview",
+            Page::Deployments => "Deployments",
+            Page::Health => "Health",
+            Page::Alerts => "Alerts",
+            Page::Audit => "Audit log",
+            Page::Settings => "Settings",
+            Page::Users => "Users",
+        }
+    }
+
+    /// Short name for the nav and for `data-testid="nav-<id>"`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Page::Overview => "overview",
+            Page::Deployments => "deployments",
+            Page::Health => "health",
+            Page::Alerts => "alerts",
+            Page::Audit => "audit",
+            Page::Settings => "settings",
+            Page::Users => "users",
+        }
+    }
+
+    /// Whether `path` (the current location) belongs to this page, for highlighting the nav.
+    pub fn is_active(self, path: &str) -> bool {
+        match self {
+            Page::Overview => path == "/" || path.is_empty(),
+            _ => path == self.path() || path.starts_with(&format!("{}/", self.path())),
+        }
+    }
+}
