@@ -66,12 +66,19 @@ impl Client {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
-        Ok(Client { http: reqwest::Client::new(), base, token: None })
+        Ok(Client {
+            http: reqwest::Client::new(),
+            base,
+            token: None,
+        })
     }
 
     /// The same server, authenticating with `token` (an access token or an API token).
     pub fn with_token(&self, token: impl Into<String>) -> Self {
-        Client { token: Some(token.into()), ..self.clone() }
+        Client {
+            token: Some(token.into()),
+            ..self.clone()
+        }
     }
 
     pub fn set_token(&mut self, token: Option<String>) {
@@ -112,18 +119,23 @@ impl Client {
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str, query: &impl Serialize) -> Result<T> {
-        self.send(self.request(Method::GET, path)?.query(query)).await
+        self.send(self.request(Method::GET, path)?.query(query))
+            .await
     }
 
     async fn post<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T> {
-        self.send(self.request(Method::POST, path)?.json(body)).await
+        self.send(self.request(Method::POST, path)?.json(body))
+            .await
     }
 
     // --- sessions ---
 
     /// Logs in and keeps the access token for the calls that follow.
     pub async fn login(&mut self, username: &str, password: &str) -> Result<TokenResponse> {
-        let body = LoginRequest { username: username.into(), password: password.into() };
+        let body = LoginRequest {
+            username: username.into(),
+            password: password.into(),
+        };
         let tokens: TokenResponse = self.post("api/v1/auth/login", &body).await?;
         self.token = Some(tokens.access_token.clone());
         Ok(tokens)
@@ -131,15 +143,23 @@ impl Client {
 
     /// Spends a refresh token for a new pair and keeps the new access token.
     pub async fn refresh(&mut self, refresh_token: &str) -> Result<TokenResponse> {
-        let body = RefreshRequest { refresh_token: refresh_token.into() };
+        let body = RefreshRequest {
+            refresh_token: refresh_token.into(),
+        };
         let tokens: TokenResponse = self.post("api/v1/auth/refresh", &body).await?;
         self.token = Some(tokens.access_token.clone());
         Ok(tokens)
     }
 
     pub async fn logout(&self, refresh_token: Option<&str>) -> Result<()> {
-        let body = LogoutRequest { refresh_token: refresh_token.map(str::to_owned) };
-        self.send_empty(self.request(Method::POST, "api/v1/auth/logout")?.json(&body)).await
+        let body = LogoutRequest {
+            refresh_token: refresh_token.map(str::to_owned),
+        };
+        self.send_empty(
+            self.request(Method::POST, "api/v1/auth/logout")?
+                .json(&body),
+        )
+        .await
     }
 
     pub async fn me(&self) -> Result<Me> {
@@ -168,7 +188,8 @@ impl Client {
     }
 
     pub async fn revoke_token(&self, id: Id) -> Result<ApiToken> {
-        self.send(self.request(Method::DELETE, &format!("api/v1/tokens/{id}"))?).await
+        self.send(self.request(Method::DELETE, &format!("api/v1/tokens/{id}"))?)
+            .await
     }
 
     // --- users ---
@@ -186,7 +207,11 @@ impl Client {
     }
 
     pub async fn update_user(&self, id: Id, body: &UpdateUser) -> Result<User> {
-        self.send(self.request(Method::PATCH, &format!("api/v1/users/{id}"))?.json(body)).await
+        self.send(
+            self.request(Method::PATCH, &format!("api/v1/users/{id}"))?
+                .json(body),
+        )
+        .await
     }
 
     // --- audit ---
@@ -197,7 +222,11 @@ impl Client {
 
     /// Every matching entry as CSV or JSON lines (`query.format` decides), as text.
     pub async fn export_audit(&self, query: &AuditQuery) -> Result<String> {
-        let resp = self.request(Method::GET, "api/v1/audit")?.query(query).send().await?;
+        let resp = self
+            .request(Method::GET, "api/v1/audit")?
+            .query(query)
+            .send()
+            .await?;
         Ok(check(resp).await?.text().await?)
     }
 
@@ -217,6 +246,9 @@ async fn check(resp: reqwest::Response) -> Result<reqwest::Response> {
     let body = resp.text().await.unwrap_or_default();
     match serde_json::from_str::<Problem>(&body) {
         Ok(problem) => Err(ClientError::Api(problem)),
-        Err(_) => Err(ClientError::Http { status: status.as_u16(), body }),
+        Err(_) => Err(ClientError::Http {
+            status: status.as_u16(),
+            body,
+        }),
     }
 }

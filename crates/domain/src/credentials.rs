@@ -18,8 +18,7 @@ pub const VISIBLE_PREFIX_LEN: usize = 10;
 
 pub fn validate_username(username: &str) -> Result<(), FieldError> {
     let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@');
-    if username.is_empty() || username.len() > MAX_USERNAME_LEN || !username.chars().all(ok_char)
-    {
+    if username.is_empty() || username.len() > MAX_USERNAME_LEN || !username.chars().all(ok_char) {
         return Err(field(
             "username",
             "must be 1 to 64 characters of letters, digits, '.', '_', '-' or '@'",
@@ -89,7 +88,10 @@ pub fn visible_prefix(secret: &str) -> String {
 }
 
 fn field(name: &str, message: &str) -> FieldError {
-    FieldError { field: name.to_owned(), message: message.to_owned() }
+    FieldError {
+        field: name.to_owned(),
+        message: message.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -116,7 +118,10 @@ mod tests {
     #[test]
     fn a_token_cannot_outrank_its_creator() {
         assert_eq!(token_role(Role::Deployer, None), Ok(Role::Deployer));
-        assert_eq!(token_role(Role::Deployer, Some(Role::Viewer)), Ok(Role::Viewer));
+        assert_eq!(
+            token_role(Role::Deployer, Some(Role::Viewer)),
+            Ok(Role::Viewer)
+        );
         assert!(token_role(Role::Deployer, Some(Role::Admin)).is_err());
     }
 

@@ -21,7 +21,9 @@ pub struct Window {
 pub enum Decision {
     Allowed,
     /// Refused; try again after this many seconds.
-    Limited { retry_after_secs: u32 },
+    Limited {
+        retry_after_secs: u32,
+    },
 }
 
 impl Limit {
@@ -48,7 +50,9 @@ impl Limit {
         } else {
             let end = self.window_start(now) + i64::from(self.window_secs);
             let retry = (end - now.timestamp()).clamp(1, i64::from(self.window_secs));
-            Decision::Limited { retry_after_secs: retry as u32 }
+            Decision::Limited {
+                retry_after_secs: retry as u32,
+            }
         }
     }
 }
@@ -65,13 +69,25 @@ mod tests {
 
     #[test]
     fn the_attempt_after_the_maximum_is_limited_until_the_window_ends() {
-        let limit = Limit { max: 3, window_secs: 60 };
+        let limit = Limit {
+            max: 3,
+            window_secs: 60,
+        };
         let mut w = Window::default();
         for _ in 0..3 {
             assert_eq!(limit.check(&mut w, at(120)), Decision::Allowed);
         }
-        assert_eq!(limit.check(&mut w, at(130)), Decision::Limited { retry_after_secs: 50 });
-        assert_eq!(limit.check(&mut w, at(180)), Decision::Allowed, "a new window starts afresh");
+        assert_eq!(
+            limit.check(&mut w, at(130)),
+            Decision::Limited {
+                retry_after_secs: 50
+            }
+        );
+        assert_eq!(
+            limit.check(&mut w, at(180)),
+            Decision::Allowed,
+            "a new window starts afresh"
+        );
     }
 
     proptest! {

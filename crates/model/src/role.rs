@@ -52,7 +52,11 @@ pub struct UnknownRole(pub String);
 
 impl std::fmt::Display for UnknownRole {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "unknown role `{}` (expected viewer, operator, deployer or admin)", self.0)
+        write!(
+            f,
+            "unknown role `{}` (expected viewer, operator, deployer or admin)",
+            self.0
+        )
     }
 }
 

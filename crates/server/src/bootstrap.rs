@@ -18,7 +18,9 @@ pub struct BootstrapLogin {
 
 impl std::fmt::Debug for BootstrapLogin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BootstrapLogin").field("username", &self.username).finish_non_exhaustive()
+        f.debug_struct("BootstrapLogin")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
     }
 }
 
@@ -88,11 +90,23 @@ pub async fn jwt_secret(store: &dyn Store, settings: &Settings) -> anyhow::Resul
         );
         return Ok(secret.expose().as_bytes().to_vec());
     }
-    let candidate: String = rand::thread_rng().sample_iter(&Alphanumeric).take(64).map(char::from).collect();
-    let stored = store.conn().await?.init_setting("jwt_secret", &candidate, Utc::now()).await?;
+    let candidate: String = rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(64)
+        .map(char::from)
+        .collect();
+    let stored = store
+        .conn()
+        .await?
+        .init_setting("jwt_secret", &candidate, Utc::now())
+        .await?;
     Ok(stored.into_bytes())
 }
 
 fn random_password() -> String {
-    rand::thread_rng().sample_iter(&Alphanumeric).take(20).map(char::from).collect()
+    rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(20)
+        .map(char::from)
+        .collect()
 }

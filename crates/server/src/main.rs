@@ -6,7 +6,11 @@ use clap::{Parser, Subcommand};
 use flightdeck_server::{Application, Settings, http::openapi, telemetry};
 
 #[derive(Parser)]
-#[command(name = "flightdeck", version, about = "Deployments, rollbacks and infrastructure health")]
+#[command(
+    name = "flightdeck",
+    version,
+    about = "Deployments, rollbacks and infrastructure health"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -28,7 +32,10 @@ enum Command {
 
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
-    match Cli::parse().command.unwrap_or(Command::Serve { config: None }) {
+    match Cli::parse()
+        .command
+        .unwrap_or(Command::Serve { config: None })
+    {
         Command::Config => print!("{}", Settings::default_toml()),
         Command::Openapi => println!("{}", serde_json::to_string_pretty(&openapi::document())?),
         Command::Serve { config } => serve(config).await?,

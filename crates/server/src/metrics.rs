@@ -25,13 +25,19 @@ impl Metrics {
     pub fn new() -> Self {
         let registry = Registry::new_custom(Some("flightdeck".into()), None).expect("registry");
         let requests = IntCounterVec::new(
-            Opts::new("http_requests_total", "HTTP requests by route pattern and status"),
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by route pattern and status",
+            ),
             &["method", "route", "status"],
         )
         .expect("metric");
         let latency = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency")
-                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency").buckets(
+                vec![
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                ],
+            ),
             &["method", "route"],
         )
         .expect("metric");
@@ -50,22 +56,38 @@ impl Metrics {
         ] {
             registry.register(c).expect("unique metric names");
         }
-        Metrics { registry, requests, latency, pool, ws_clients }
+        Metrics {
+            registry,
+            requests,
+            latency,
+            pool,
+            ws_clients,
+        }
     }
 
     /// `route` is the matched pattern (`/api/v1/users/{id}`), never the raw path, so ids do not
     /// explode the label set.
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        self.requests.with_label_values(&[method, route, &status.to_string()]).inc();
-        self.latency.with_label_values(&[method, route]).observe(elapsed.as_secs_f64());
+        self.requests
+            .with_label_values(&[method, route, &status.to_string()])
+            .inc();
+        self.latency
+            .with_label_values(&[method, route])
+            .observe(elapsed.as_secs_f64());
     }
 
     pub fn render(&self, pool: flightdeck_store::PoolStats, ws_clients: i64) -> String {
-        self.pool.with_label_values(&["idle"]).set(i64::from(pool.idle));
-        self.pool.with_label_values(&["in_use"]).set(i64::from(pool.size.saturating_sub(pool.idle)));
+        self.pool
+            .with_label_values(&["idle"])
+            .set(i64::from(pool.idle));
+        self.pool
+            .with_label_values(&["in_use"])
+            .set(i64::from(pool.size.saturating_sub(pool.idle)));
         self.ws_clients.set(ws_clients);
         let mut out = Vec::new();
-        TextEncoder::new().encode(&self.registry.gather(), &mut out).expect("text encoding");
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut out)
+            .expect("text encoding");
         String::from_utf8(out).expect("prometheus text is UTF-8")
     }
 }

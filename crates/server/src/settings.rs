@@ -76,6 +76,9 @@ pub struct AuthSettings {
     pub login_attempts_per_account: u32,
     pub login_attempts_per_ip: u32,
     pub login_window_secs: u32,
+    /// A spent refresh token presented again within this many seconds is taken for two tabs
+    /// racing (refused, session kept); later, for theft (session ended).
+    pub refresh_reuse_grace_secs: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -123,13 +126,19 @@ impl Default for AuthSettings {
             login_attempts_per_account: 10,
             login_attempts_per_ip: 50,
             login_window_secs: 300,
+            refresh_reuse_grace_secs: 10,
         }
     }
 }
 
 impl Default for LiveSettings {
     fn default() -> Self {
-        LiveSettings { retention_hours: 24, db_poll_secs: 2, client_buffer: 1024, heartbeat_secs: 20 }
+        LiveSettings {
+            retention_hours: 24,
+            db_poll_secs: 2,
+            client_buffer: 1024,
+            heartbeat_secs: 20,
+        }
     }
 }
 
@@ -139,9 +148,15 @@ pub const WEBHOOK_SOURCES: [&str; 5] = ["github", "gitlab", "argocd", "generic",
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("invalid config file {path}: {source}")]
-    Parse { path: PathBuf, source: toml::de::Error },
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
     #[error("invalid value for {var}: {message}")]
     Env { var: String, message: String },
 }
@@ -158,17 +173,19 @@ impl Settings {
     }
 
     pub fn from_toml_file(path: &std::path::Path) -> Result<Self, SettingsError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| SettingsError::Read { path: path.into(), source })?;
-        toml::from_str(&text).map_err(|source| SettingsError::Parse { path: path.into(), source })
+        let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
+            path: path.into(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| SettingsError::Parse {
+            path: path.into(),
+            source,
+        })
     }
 
     /// Overlays environment variables read through `var` (a parameter so tests need not touch
     /// the real environment). Empty values count as unset.
-    pub fn apply_env(
-        &mut self,
-        var: impl Fn(&str) -> Option<String>,
-    ) -> Result<(), SettingsError> {
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), SettingsError> {
         let get = |k: &str| var(k).filter(|v| !v.trim().is_empty());
         if let Some(v) = get("FLIGHTDECK_LISTEN") {
             self.listen = v;
@@ -192,13 +209,18 @@ impl Settings {
             self.web_dir = Some(v.into());
         }
         if let Some(v) = get("FLIGHTDECK_CORS_ORIGINS") {
-            self.cors_origins =
-                v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+            self.cors_origins = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
         }
         for source in WEBHOOK_SOURCES {
             let key = format!("FLIGHTDECK_WEBHOOK_SECRET_{}", source.to_ascii_uppercase());
             if let Some(v) = get(&key) {
-                self.webhook_secrets.insert(source.to_owned(), Secret::new(v));
+                self.webhook_secrets
+                    .insert(source.to_owned(), Secret::new(v));
             }
         }
         if let Some(v) = get("PROMETHEUS_URL") {
@@ -255,8 +277,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
@@ -266,10 +290,17 @@ mod tests {
             "listen = \"0.0.0.0:9000\"\ndatabase_url = \"sqlite://file.db\"\nadmin_user = \"root\"",
         )
         .unwrap();
-        s.apply_env(env(&[("FLIGHTDECK_LISTEN", "127.0.0.1:7000"), ("DATABASE_URL", "")]))
-            .unwrap();
+        s.apply_env(env(&[
+            ("FLIGHTDECK_LISTEN", "127.0.0.1:7000"),
+            ("DATABASE_URL", ""),
+        ]))
+        .unwrap();
         assert_eq!(s.listen, "127.0.0.1:7000");
-        assert_eq!(s.database_url.expose(), "sqlite://file.db", "empty env values are ignored");
+        assert_eq!(
+            s.database_url.expose(),
+            "sqlite://file.db",
+            "empty env values are ignored"
+        );
         assert_eq!(s.admin_user, "root");
     }
 
@@ -278,7 +309,10 @@ mod tests {
         let mut s = Settings::default();
         s.apply_env(env(&[
             ("FLIGHTDECK_WEBHOOK_SECRET_GITHUB", "gh-secret"),
-            ("FLIGHTDECK_CORS_ORIGINS", "https://a.example, https://b.example"),
+            (
+                "FLIGHTDECK_CORS_ORIGINS",
+                "https://a.example, https://b.example",
+            ),
         ]))
         .unwrap();
         assert_eq!(s.webhook_secrets["github"].expose(), "gh-secret");

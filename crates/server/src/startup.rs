@@ -103,6 +103,10 @@ impl Application {
         Arc::clone(&self.state.store)
     }
 
+    pub fn hub(&self) -> Arc<Hub> {
+        Arc::clone(&self.state.hub)
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         self.state.store.close().await;
@@ -156,7 +160,10 @@ fn serve(
                         .finish()
                 }),
             )
-            .service(SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", http::openapi::document()))
+            .service(
+                SwaggerUi::new("/api/docs/{_:.*}")
+                    .url("/api/openapi.json", http::openapi::document()),
+            )
             .service(web::scope("/api").default_service(web::to(http::middleware::not_found)));
         match &web_dir {
             Some(dir) => app.service(spa_files(dir)),
@@ -172,12 +179,12 @@ fn serve(
 /// The SPA's files, with `index.html` for every other path so deep links load the app.
 fn spa_files(dir: &Path) -> actix_files::Files {
     let index = dir.join("index.html");
-    actix_files::Files::new("/", dir).index_file("index.html").default_handler(web::to(
-        move |req: actix_web::HttpRequest| {
+    actix_files::Files::new("/", dir)
+        .index_file("index.html")
+        .default_handler(web::to(move |req: actix_web::HttpRequest| {
             let index = index.clone();
             async move { actix_files::NamedFile::open(index).map(|f| f.into_response(&req)) }
-        },
-    ))
+        }))
 }
 
 /// The policy for the SPA and API. Trunk boots the wasm with one inline module script; its hash
@@ -185,7 +192,11 @@ fn spa_files(dir: &Path) -> actix_files::Files {
 fn content_security_policy(web_dir: Option<&Path>) -> HeaderValue {
     let hashes: Vec<String> = web_dir
         .and_then(|d| std::fs::read_to_string(d.join("index.html")).ok())
-        .map(|html| inline_scripts(&html).map(|s| format!("'sha256-{}'", B64.encode(Sha256::digest(s)))).collect())
+        .map(|html| {
+            inline_scripts(&html)
+                .map(|s| format!("'sha256-{}'", B64.encode(Sha256::digest(s))))
+                .collect()
+        })
         .unwrap_or_default();
     let policy = format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {}; style-src 'self' 'unsafe-inline'; \

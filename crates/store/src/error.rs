@@ -41,7 +41,9 @@ impl From<sqlx::Error> for StoreError {
         match &err {
             sqlx::Error::RowNotFound => StoreError::NotFound,
             sqlx::Error::Database(db) if db.is_unique_violation() || db.is_check_violation() => {
-                StoreError::Conflict { constraint: constraint_name(db.as_ref()) }
+                StoreError::Conflict {
+                    constraint: constraint_name(db.as_ref()),
+                }
             }
             sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed

@@ -10,6 +10,7 @@ mod postgres;
 mod queries;
 mod records;
 mod sqlite;
+pub mod testing;
 
 use std::sync::Arc;
 
@@ -71,7 +72,10 @@ pub struct ConnectOptions {
 
 impl Default for ConnectOptions {
     fn default() -> Self {
-        ConnectOptions { max_connections: 10, create_if_missing: true }
+        ConnectOptions {
+            max_connections: 10,
+            create_if_missing: true,
+        }
     }
 }
 

@@ -35,12 +35,17 @@ pub(crate) struct PgConn<C>(C);
 // could see seq 12 before 11 exists and skip 11 for good. Holding one transaction-scoped advisory
 // lock from the event insert to commit makes seq order equal commit order. The key is arbitrary
 // but fixed ("FD" "EV").
-impl_queries!(PgConn, PgConnection, "SELECT pg_advisory_xact_lock(1178945878)");
+impl_queries!(
+    PgConn,
+    PgConnection,
+    "SELECT pg_advisory_xact_lock(1178945878)"
+);
 
 impl PgStore {
     pub(crate) async fn connect(url: &str, options: &ConnectOptions) -> StoreResult<Self> {
-        let opts: PgConnectOptions =
-            url.parse().map_err(|e| StoreError::Config(format!("invalid PostgreSQL URL: {e}")))?;
+        let opts: PgConnectOptions = url
+            .parse()
+            .map_err(|e| StoreError::Config(format!("invalid PostgreSQL URL: {e}")))?;
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(2))
             .acquire_timeout(Duration::from_secs(10))
@@ -73,7 +78,10 @@ impl Store for PgStore {
     }
 
     fn pool_stats(&self) -> PoolStats {
-        PoolStats { size: self.pool.size(), idle: self.pool.num_idle() as u32 }
+        PoolStats {
+            size: self.pool.size(),
+            idle: self.pool.num_idle() as u32,
+        }
     }
 
     async fn close(&self) {

@@ -12,8 +12,8 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::{
-    ApiTokenRecord, AuditFilter, NewApiToken, NewAudit, NewSession, NewUser, Session,
-    StoreError, StoreResult, UserPatch, UserRecord,
+    ApiTokenRecord, AuditFilter, NewApiToken, NewAudit, NewSession, NewUser, Session, StoreError,
+    StoreResult, UserPatch, UserRecord,
 };
 
 #[async_trait]
@@ -65,8 +65,11 @@ pub trait Queries: Send {
         limit: u32,
     ) -> StoreResult<Vec<ApiToken>>;
     /// Revokes a live token; `None` when it does not exist or was already revoked.
-    async fn revoke_api_token(&mut self, id: Id, now: DateTime<Utc>)
-    -> StoreResult<Option<ApiToken>>;
+    async fn revoke_api_token(
+        &mut self,
+        id: Id,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<ApiToken>>;
     /// Records use, at most once per `min_interval_secs` so busy scripts do not write per call.
     async fn touch_api_token(
         &mut self,
@@ -79,8 +82,11 @@ pub trait Queries: Send {
     async fn insert_audit(&mut self, new: &NewAudit, now: DateTime<Utc>)
     -> StoreResult<AuditEntry>;
     /// Entries newest first.
-    async fn list_audit(&mut self, filter: &AuditFilter, limit: u32)
-    -> StoreResult<Vec<AuditEntry>>;
+    async fn list_audit(
+        &mut self,
+        filter: &AuditFilter,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEntry>>;
 
     // --- live events ---
     /// Appends an event and returns it with its sequence number. Call it last in a transaction:
@@ -236,7 +242,12 @@ pub(crate) struct EventRow {
 
 impl From<EventRow> for LiveEvent {
     fn from(r: EventRow) -> Self {
-        LiveEvent { seq: r.seq, kind: r.kind, at: r.at, data: r.data.0 }
+        LiveEvent {
+            seq: r.seq,
+            kind: r.kind,
+            at: r.at,
+            data: r.data.0,
+        }
     }
 }
 

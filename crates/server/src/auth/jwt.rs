@@ -74,7 +74,11 @@ mod tests {
     }
 
     fn forge(header: &str, claims: &serde_json::Value, sig: &str) -> String {
-        format!("{}.{}.{sig}", B64.encode(header), B64.encode(claims.to_string()))
+        format!(
+            "{}.{}.{sig}",
+            B64.encode(header),
+            B64.encode(claims.to_string())
+        )
     }
 
     fn claims_json(exp_offset: i64) -> serde_json::Value {
@@ -89,15 +93,23 @@ mod tests {
     fn a_token_issued_now_verifies_and_carries_its_session() {
         let k = keys();
         let (user, session) = (Id::now_v7(), Id::now_v7());
-        let claims = k.verify(&k.issue(user, session, Role::Deployer, Utc::now())).unwrap();
-        assert_eq!((claims.sub, claims.sid, claims.role), (user, session, Role::Deployer));
+        let claims = k
+            .verify(&k.issue(user, session, Role::Deployer, Utc::now()))
+            .unwrap();
+        assert_eq!(
+            (claims.sub, claims.sid, claims.role),
+            (user, session, Role::Deployer)
+        );
     }
 
     #[test]
     fn expired_tokens_are_rejected() {
         let k = keys();
         let old = Utc::now() - chrono::Duration::hours(1);
-        assert!(k.verify(&k.issue(Id::now_v7(), Id::now_v7(), Role::Admin, old)).is_err());
+        assert!(
+            k.verify(&k.issue(Id::now_v7(), Id::now_v7(), Role::Admin, old))
+                .is_err()
+        );
     }
 
     #[test]

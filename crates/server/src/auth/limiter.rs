@@ -14,7 +14,10 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(redis: Option<deadpool_redis::Pool>) -> Self {
-        RateLimiter { local: Mutex::new(HashMap::new()), redis }
+        RateLimiter {
+            local: Mutex::new(HashMap::new()),
+            redis,
+        }
     }
 
     /// Counts one attempt for `key` under `limit`.

@@ -37,16 +37,23 @@ pub async fn authenticate(
     let unauthorized = || ApiError::Unauthorized("invalid or expired credentials".into());
     let mut db = state.store.conn().await?;
     if token.starts_with(API_TOKEN_PREFIX) {
-        let record = db.api_token_by_digest(&secret_digest(token)).await?.ok_or_else(unauthorized)?;
+        let record = db
+            .api_token_by_digest(&secret_digest(token))
+            .await?
+            .ok_or_else(unauthorized)?;
         let t = &record.token;
         if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) {
             return Err(unauthorized());
         }
-        let owner = db.user_by_id(record.user_id).await?.ok_or_else(unauthorized)?;
+        let owner = db
+            .user_by_id(record.user_id)
+            .await?
+            .ok_or_else(unauthorized)?;
         if owner.user.disabled {
             return Err(unauthorized());
         }
-        db.touch_api_token(t.id, now, TOKEN_TOUCH_INTERVAL_SECS).await?;
+        db.touch_api_token(t.id, now, TOKEN_TOUCH_INTERVAL_SECS)
+            .await?;
         return Ok(Principal {
             role: t.role.min(owner.user.role),
             user: owner.user,
@@ -57,11 +64,18 @@ pub async fn authenticate(
         });
     }
     let claims = state.jwt.verify(token).map_err(|_| unauthorized())?;
-    let session = db.session_by_id(claims.sid).await?.ok_or_else(unauthorized)?;
+    let session = db
+        .session_by_id(claims.sid)
+        .await?
+        .ok_or_else(unauthorized)?;
     if session.revoked_at.is_some() || session.user_id != claims.sub {
         return Err(unauthorized());
     }
-    let user = db.user_by_id(claims.sub).await?.ok_or_else(unauthorized)?.user;
+    let user = db
+        .user_by_id(claims.sub)
+        .await?
+        .ok_or_else(unauthorized)?
+        .user;
     if user.disabled {
         return Err(unauthorized());
     }

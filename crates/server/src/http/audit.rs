@@ -41,7 +41,9 @@ async fn list_audit(
     let paging = Paging::from_params(query.limit, query.cursor.as_deref())?;
     if let (Some(since), Some(until)) = (query.since, query.until) {
         if since >= until {
-            return Err(ApiError::BadRequest("`since` must be before `until`".into()));
+            return Err(ApiError::BadRequest(
+                "`since` must be before `until`".into(),
+            ));
         }
     }
     let filter = AuditFilter {
@@ -55,7 +57,12 @@ async fn list_audit(
     };
     match query.format.unwrap_or(AuditFormat::Json) {
         AuditFormat::Json => {
-            let rows = state.store.conn().await?.list_audit(&filter, paging.limit + 1).await?;
+            let rows = state
+                .store
+                .conn()
+                .await?
+                .list_audit(&filter, paging.limit + 1)
+                .await?;
             Ok(HttpResponse::Ok().json(paging.page(rows, |e| e.id)))
         }
         format => Ok(export(Arc::clone(&state.store), filter, format)),
@@ -83,7 +90,10 @@ fn export(store: Arc<dyn Store>, filter: AuditFilter, format: AuditFormat) -> Ht
                 Err(e) => {
                     // Headers are gone already; cutting the stream short is all that is left.
                     tracing::error!(error = %e, "audit export failed mid-stream");
-                    return Some((Err(actix_web::error::ErrorInternalServerError("export failed")), None));
+                    return Some((
+                        Err(actix_web::error::ErrorInternalServerError("export failed")),
+                        None,
+                    ));
                 }
             };
             for entry in &rows {
@@ -114,10 +124,12 @@ fn export(store: Arc<dyn Store>, filter: AuditFilter, format: AuditFormat) -> Ht
         .streaming(body)
 }
 
-const CSV_HEADER: &str = "id,at,actor,action,target_type,target_id,reason,request_id,before,after\n";
+const CSV_HEADER: &str =
+    "id,at,actor,action,target_type,target_id,reason,request_id,before,after\n";
 
 fn csv_row(e: &AuditEntry) -> String {
-    let json = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_default();
+    let json =
+        |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_default();
     let fields = [
         e.id.to_string(),
         e.at.to_rfc3339(),
@@ -130,7 +142,11 @@ fn csv_row(e: &AuditEntry) -> String {
         json(&e.before),
         json(&e.after),
     ];
-    let mut row = fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",");
+    let mut row = fields
+        .iter()
+        .map(|f| csv_field(f))
+        .collect::<Vec<_>>()
+        .join(",");
     row.push('\n');
     row
 }

@@ -6,9 +6,7 @@ use flightdeck_domain::{
     credentials::{REFRESH_TOKEN_PREFIX, format_secret, secret_digest},
     ratelimit::{Decision, Limit},
 };
-use flightdeck_model::{
-    LoginRequest, LogoutRequest, Me, RefreshRequest, TokenResponse, User,
-};
+use flightdeck_model::{LoginRequest, LogoutRequest, Me, RefreshRequest, TokenResponse, User};
 use flightdeck_store::{NewAudit, NewSession, Session};
 use rand::RngCore;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -23,12 +21,11 @@ use crate::{
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(login).service(refresh).service(logout).service(me);
+    cfg.service(login)
+        .service(refresh)
+        .service(logout)
+        .service(me);
 }
-
-/// A refreshed-away token presented again within this window is treated as two tabs racing,
-/// not as theft.
-const REUSE_GRACE_SECS: i64 = 10;
 
 /// Log in with a username and password.
 ///
@@ -52,12 +49,21 @@ async fn login(
     let LoginRequest { username, password } = body.into_inner();
     throttle(&state, &username, &meta.ip, now).await?;
 
-    let record = state.store.conn().await?.user_by_username(&username).await?;
+    let record = state
+        .store
+        .conn()
+        .await?
+        .user_by_username(&username)
+        .await?;
     // Verify even for unknown users so response time does not reveal which names exist.
-    let hash = record.as_ref().map_or(password::dummy_hash(), |r| r.password_hash.as_str());
+    let hash = record
+        .as_ref()
+        .map_or(password::dummy_hash(), |r| r.password_hash.as_str());
     let password_ok = {
         let (password, hash) = (password.clone(), hash.to_owned());
-        web::block(move || password::verify(&password, &hash)).await.map_err(ApiError::internal)?
+        web::block(move || password::verify(&password, &hash))
+            .await
+            .map_err(ApiError::internal)?
     };
     let user = match record {
         Some(r) if password_ok && !r.user.disabled => r.user,
@@ -87,18 +93,31 @@ async fn login(
     .await?;
     tx.commit().await?;
     state.hub.publish(vec![event]);
-    Ok(web::Json(token_response(&state, &user, session.id, refresh_token, now)))
+    Ok(web::Json(token_response(
+        &state,
+        &user,
+        session.id,
+        refresh_token,
+        now,
+    )))
 }
 
 async fn throttle(state: &AppState, username: &str, ip: &str, now: DateTime<Utc>) -> ApiResult<()> {
     let auth = &state.settings.auth;
     let checks = [
-        (format!("login:user:{}", username.to_lowercase()), auth.login_attempts_per_account),
+        (
+            format!("login:user:{}", username.to_lowercase()),
+            auth.login_attempts_per_account,
+        ),
         (format!("login:ip:{ip}"), auth.login_attempts_per_ip),
     ];
     for (key, max) in checks {
-        let limit = Limit { max, window_secs: auth.login_window_secs };
-        if let Decision::Limited { retry_after_secs } = state.limiter.check(&key, limit, now).await {
+        let limit = Limit {
+            max,
+            window_secs: auth.login_window_secs,
+        };
+        if let Decision::Limited { retry_after_secs } = state.limiter.check(&key, limit, now).await
+        {
             tracing::warn!(key = %key, "login rate limited");
             return Err(ApiError::RateLimited { retry_after_secs });
         }
@@ -164,26 +183,41 @@ async fn refresh(
     let rejected = || ApiError::Unauthorized("invalid or expired refresh token".into());
     let digest = secret_digest(&body.refresh_token);
     let mut tx = state.store.begin().await?;
-    let session = tx.session_by_refresh_digest(&digest).await?.ok_or_else(rejected)?;
+    let session = tx
+        .session_by_refresh_digest(&digest)
+        .await?
+        .ok_or_else(rejected)?;
     if session.revoked_at.is_some() || session.expires_at <= now {
         return Err(rejected());
     }
     if session.refresh_digest != digest {
         return reused_refresh_token(&state, tx, session, meta, now).await;
     }
-    let user = tx.user_by_id(session.user_id).await?.ok_or_else(rejected)?.user;
+    let user = tx
+        .user_by_id(session.user_id)
+        .await?
+        .ok_or_else(rejected)?
+        .user;
     if user.disabled {
         return Err(rejected());
     }
     let new_token = random_secret(REFRESH_TOKEN_PREFIX);
     let rotated = tx
-        .rotate_session(session.id, &digest, &secret_digest(&new_token), now, refresh_expiry(&state, now))
+        .rotate_session(
+            session.id,
+            &digest,
+            &secret_digest(&new_token),
+            now,
+            refresh_expiry(&state, now),
+        )
         .await?;
     if !rotated {
         return Err(rejected());
     }
     tx.commit().await?;
-    Ok(web::Json(token_response(&state, &user, session.id, new_token, now)))
+    Ok(web::Json(token_response(
+        &state, &user, session.id, new_token, now,
+    )))
 }
 
 async fn reused_refresh_token(
@@ -193,10 +227,14 @@ async fn reused_refresh_token(
     meta: RequestMeta,
     now: DateTime<Utc>,
 ) -> ApiResult<web::Json<TokenResponse>> {
-    if now - session.refreshed_at <= Duration::seconds(REUSE_GRACE_SECS) {
+    let grace = Duration::seconds(i64::from(state.settings.auth.refresh_reuse_grace_secs));
+    if now - session.refreshed_at < grace {
         return Err(ApiError::Unauthorized("refresh token already used".into()));
     }
-    let owner = tx.user_by_id(session.user_id).await?.map(|r| r.user.username);
+    let owner = tx
+        .user_by_id(session.user_id)
+        .await?
+        .map(|r| r.user.username);
     tx.revoke_session(session.id, now).await?;
     let event = record_audit(
         &mut *tx,
@@ -216,7 +254,9 @@ async fn reused_refresh_token(
     tx.commit().await?;
     state.hub.publish(vec![event]);
     tracing::warn!(session = %session.id, "refresh token reuse; session revoked");
-    Err(ApiError::Unauthorized("refresh token already used; the session has been ended".into()))
+    Err(ApiError::Unauthorized(
+        "refresh token already used; the session has been ended".into(),
+    ))
 }
 
 /// End a session: the one of the given refresh token (which must be the caller's), else the
@@ -238,7 +278,8 @@ async fn logout(
     let body: LogoutRequest = if body.iter().all(u8::is_ascii_whitespace) {
         LogoutRequest::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?
     };
     let mut tx = state.store.begin().await?;
     let session_id = match body.refresh_token {
@@ -284,5 +325,9 @@ async fn logout(
 #[get("/me")]
 async fn me(auth: Auth) -> web::Json<Me> {
     let p = auth.principal;
-    web::Json(Me { user: p.user, role: p.role, auth: p.auth })
+    web::Json(Me {
+        user: p.user,
+        role: p.role,
+        auth: p.auth,
+    })
 }

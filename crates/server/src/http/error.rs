@@ -45,31 +45,50 @@ impl ApiError {
     }
 
     pub fn validation(field: &str, message: &str) -> Self {
-        ApiError::Validation(vec![FieldError { field: field.into(), message: message.into() }])
+        ApiError::Validation(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
     }
 
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         use ApiError::*;
         match self {
             BadRequest(_) => (StatusCode::BAD_REQUEST, pt::BAD_REQUEST, "Bad request"),
-            Validation(_) | Unprocessable(_) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, pt::VALIDATION, "Invalid request")
-            }
+            Validation(_) | Unprocessable(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                pt::VALIDATION,
+                "Invalid request",
+            ),
             Unauthorized(_) => (StatusCode::UNAUTHORIZED, pt::UNAUTHORIZED, "Unauthorized"),
             Forbidden(_) => (StatusCode::FORBIDDEN, pt::FORBIDDEN, "Forbidden"),
             NotFound(_) => (StatusCode::NOT_FOUND, pt::NOT_FOUND, "Not found"),
             Conflict(_) => (StatusCode::CONFLICT, pt::CONFLICT, "Conflict"),
-            PayloadTooLarge(_) => {
-                (StatusCode::PAYLOAD_TOO_LARGE, pt::PAYLOAD_TOO_LARGE, "Payload too large")
-            }
+            PayloadTooLarge(_) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                pt::PAYLOAD_TOO_LARGE,
+                "Payload too large",
+            ),
             UnsupportedMediaType(_) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 pt::UNSUPPORTED_MEDIA_TYPE,
                 "Unsupported media type",
             ),
-            RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, pt::RATE_LIMITED, "Too many requests"),
-            Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, pt::UNAVAILABLE, "Service unavailable"),
-            Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, pt::INTERNAL, "Internal server error"),
+            RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                pt::RATE_LIMITED,
+                "Too many requests",
+            ),
+            Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                pt::UNAVAILABLE,
+                "Service unavailable",
+            ),
+            Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                pt::INTERNAL,
+                "Internal server error",
+            ),
         }
     }
 
@@ -78,7 +97,11 @@ impl ApiError {
         let mut problem = Problem::new(kind, title, status.as_u16(), self.to_string());
         if let ApiError::Validation(errors) = self {
             problem.detail = Some(
-                errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "),
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
             );
             problem.errors = errors.clone();
         }
@@ -119,7 +142,9 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => ApiError::NotFound("no such resource".into()),
-            StoreError::Conflict { constraint } => ApiError::Conflict(conflict_message(&constraint)),
+            StoreError::Conflict { constraint } => {
+                ApiError::Conflict(conflict_message(&constraint))
+            }
             e if e.is_unavailable() => ApiError::Unavailable(e.into()),
             e => ApiError::Internal(e.into()),
         }
@@ -129,7 +154,9 @@ impl From<StoreError> for ApiError {
 /// The one place that turns constraint names into words.
 fn conflict_message(constraint: &str) -> String {
     match constraint {
-        "users_username_key" | "users.username" => "a user with that username already exists".into(),
+        "users_username_key" | "users.username" => {
+            "a user with that username already exists".into()
+        }
         _ => "the change conflicts with existing data".into(),
     }
 }
@@ -149,7 +176,9 @@ mod tests {
     #[test]
     fn store_errors_map_to_404_409_and_503() {
         assert_eq!(ApiError::from(StoreError::NotFound).status_code(), 404);
-        let conflict = StoreError::Conflict { constraint: "users_username_key".into() };
+        let conflict = StoreError::Conflict {
+            constraint: "users_username_key".into(),
+        };
         let err = ApiError::from(conflict);
         assert_eq!(err.status_code(), 409);
         assert!(err.problem().message().contains("already exists"));

@@ -65,10 +65,14 @@ pub fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
         .to_str()
         .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
     match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
             Ok(token.trim().to_owned())
         }
-        _ => Err(ApiError::Unauthorized("expected Authorization: Bearer <token>".into())),
+        _ => Err(ApiError::Unauthorized(
+            "expected Authorization: Bearer <token>".into(),
+        )),
     }
 }
 
@@ -90,7 +94,10 @@ impl<R: Requirement + 'static> FromRequest for Auth<R> {
                     principal.role
                 )));
             }
-            Ok(Auth { principal, _role: PhantomData })
+            Ok(Auth {
+                principal,
+                _role: PhantomData,
+            })
         })
     }
 }
@@ -107,9 +114,15 @@ impl FromRequest for RequestMeta {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let request_id =
-            req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
-        let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into());
+        let request_id = req
+            .extensions()
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default();
+        let ip = req
+            .peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
         std::future::ready(Ok(RequestMeta { request_id, ip }))
     }
 }
@@ -172,7 +185,10 @@ mod tests {
 
     #[test]
     fn a_full_fetch_yields_a_cursor_and_a_short_one_does_not() {
-        let p = Paging { limit: 2, after: None };
+        let p = Paging {
+            limit: 2,
+            after: None,
+        };
         let ids: Vec<Id> = (0..3).map(|_| Id::now_v7()).collect();
         let page = p.page(ids.clone(), |i| *i);
         assert_eq!(page.items.len(), 2);

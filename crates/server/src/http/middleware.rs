@@ -53,7 +53,7 @@ pub async fn observe(
     let started = Instant::now();
 
     let mut res = match next.call(req).instrument(span.clone()).await {
-        Ok(res) if res.status().as_u16() >= 400 => problem_response(res, &request_id),
+        Ok(res) if needs_problem_body(&res) => problem_response(res, &request_id),
         Ok(res) => res.map_into_boxed_body(),
         // Only inner middleware (CORS) can fail here, and it renders its own errors; the request
         // cannot be cloned before routing, so there is nothing to build a response from.
@@ -61,14 +61,22 @@ pub async fn observe(
     };
 
     let headers = res.headers_mut();
-    headers.insert(REQUEST_ID, HeaderValue::from_str(&request_id).expect("sane id"));
+    headers.insert(
+        REQUEST_ID,
+        HeaderValue::from_str(&request_id).expect("sane id"),
+    );
     set_security_headers(&mut res);
 
     let elapsed = started.elapsed();
     let status = res.status().as_u16();
-    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".into());
     if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
-        state.metrics.observe(res.request().method().as_str(), &route, status, elapsed);
+        state
+            .metrics
+            .observe(res.request().method().as_str(), &route, status, elapsed);
     }
     span.in_scope(|| {
         tracing::info!(status, route = %route, elapsed_ms = elapsed.as_secs_f64() * 1e3, "handled");
@@ -76,22 +84,42 @@ pub async fn observe(
     Ok(res)
 }
 
+/// Error responses become problem+json, except those a handler deliberately answered with a
+/// JSON body of its own (the readiness probe's 503 explains itself).
+fn needs_problem_body<B>(res: &ServiceResponse<B>) -> bool {
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    res.status().as_u16() >= 400 && (res.response().error().is_some() || !is_json)
+}
+
 fn is_sane_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 fn set_security_headers<B>(res: &mut ServiceResponse<B>) {
     let csp = (!res.request().path().starts_with("/api/docs"))
-        .then(|| res.request().app_data::<SecurityPolicy>().map(|p| p.0.clone()))
+        .then(|| {
+            res.request()
+                .app_data::<SecurityPolicy>()
+                .map(|p| p.0.clone())
+        })
         .flatten();
     let headers = res.headers_mut();
     for (name, value) in [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "no-referrer"),
-        (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
     ] {
         headers.insert(name, HeaderValue::from_static(value));
     }
@@ -118,7 +146,8 @@ fn problem_response<B: MessageBody + 'static>(
     let body = serde_json::to_string(&problem).expect("problems serialise");
     let (req, resp) = res.into_parts();
     let mut resp = resp.set_body(body).map_into_boxed_body();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
     resp.headers_mut().remove(header::CONTENT_LENGTH);
     ServiceResponse::new(req, resp)
 }
@@ -152,5 +181,9 @@ fn generic_problem(status: StatusCode, message: Option<String>) -> Problem {
 
 /// The fallback for unknown routes under `/api`.
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound(format!("no route for {} {}", req.method(), req.path())))
+    Err(ApiError::NotFound(format!(
+        "no route for {} {}",
+        req.method(),
+        req.path()
+    )))
 }

@@ -38,22 +38,27 @@ pub fn register(cfg: &mut ServiceConfig) {
 /// Body, query and path parsing errors as problems: malformed JSON is 400, JSON of the wrong
 /// shape 422, a wrong content type 415, too large a body 413.
 pub fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default().limit(limit).error_handler(|err, _req: &HttpRequest| {
-        let api = match &err {
-            JsonPayloadError::ContentType => ApiError::UnsupportedMediaType(
-                "expected Content-Type: application/json".into(),
-            ),
-            JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
-                ApiError::PayloadTooLarge(format!("the body exceeds {limit} bytes"))
-            }
-            JsonPayloadError::Deserialize(e) if e.is_data() => {
-                ApiError::Unprocessable(format!("the JSON does not match the expected shape: {e}"))
-            }
-            JsonPayloadError::Deserialize(e) => ApiError::BadRequest(format!("malformed JSON: {e}")),
-            other => ApiError::BadRequest(format!("unreadable body: {other}")),
-        };
-        api.into()
-    })
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|err, _req: &HttpRequest| {
+            let api = match &err {
+                JsonPayloadError::ContentType => {
+                    ApiError::UnsupportedMediaType("expected Content-Type: application/json".into())
+                }
+                JsonPayloadError::Overflow { limit }
+                | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+                    ApiError::PayloadTooLarge(format!("the body exceeds {limit} bytes"))
+                }
+                JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::Unprocessable(
+                    format!("the JSON does not match the expected shape: {e}"),
+                ),
+                JsonPayloadError::Deserialize(e) => {
+                    ApiError::BadRequest(format!("malformed JSON: {e}"))
+                }
+                other => ApiError::BadRequest(format!("unreadable body: {other}")),
+            };
+            api.into()
+        })
 }
 
 pub fn query_config() -> web::QueryConfig {

@@ -100,8 +100,11 @@ fn add_error_responses(op: &mut Operation) {
     }
     for (code, response) in responses.iter_mut() {
         let is_error = code.starts_with('4') || code.starts_with('5');
+        // A handler that declared its own error body (the readiness probe) keeps it.
         if let (true, RefOr::T(response)) = (is_error, response) {
-            response.content.clear();
+            if !response.content.is_empty() {
+                continue;
+            }
             response.content.insert(
                 PROBLEM_JSON.to_owned(),
                 ContentBuilder::new()

@@ -42,7 +42,11 @@ async fn stream(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
     let (response, session, messages) = actix_ws::handle(&req, body)?;
-    actix_web::rt::spawn(run(state.into_inner(), session, messages.max_frame_size(MAX_FRAME)));
+    actix_web::rt::spawn(run(
+        state.into_inner(),
+        session,
+        messages.max_frame_size(MAX_FRAME),
+    ));
     Ok(response)
 }
 
@@ -53,16 +57,31 @@ async fn run(state: Arc<AppState>, mut session: Session, mut messages: MessageSt
         _ => None,
     };
     let Some(hello) = hello else {
-        return close(session, close_code::BAD_HELLO, "expected {\"token\", \"since\", \"topics\"}").await;
+        return close(
+            session,
+            close_code::BAD_HELLO,
+            "expected {\"token\", \"since\", \"topics\"}",
+        )
+        .await;
     };
     let Ok(principal) = authenticate(&state, &hello.token, Utc::now()).await else {
-        return close(session, close_code::UNAUTHORIZED, "invalid or expired token").await;
+        return close(
+            session,
+            close_code::UNAUTHORIZED,
+            "invalid or expired token",
+        )
+        .await;
     };
     tracing::debug!(user = %principal.user.username, since = ?hello.since, "live client connected");
 
     // Subscribe before reading the backlog, so nothing committed in between is missed.
     let mut live = state.hub.subscribe();
-    let mut feed = Feed { state: &state, session: &mut session, topics: hello.topics, last: 0 };
+    let mut feed = Feed {
+        state: &state,
+        session: &mut session,
+        topics: hello.topics,
+        last: 0,
+    };
     if feed.start(hello.since).await.is_err() {
         return;
     }
@@ -169,7 +188,9 @@ impl Feed<'_> {
                 tracing::warn!(error = %e, "live replay failed");
                 Gone
             })?;
-            let Some(newest) = batch.last().map(|e| e.seq) else { break };
+            let Some(newest) = batch.last().map(|e| e.seq) else {
+                break;
+            };
             for event in &batch {
                 if self.wants(event) {
                     self.send(event).await?;
@@ -205,7 +226,11 @@ impl Feed<'_> {
     fn wants(&self, event: &LiveEvent) -> bool {
         self.topics.is_empty()
             || self.topics.iter().any(|t| {
-                if t.contains('.') { *t == event.kind } else { t == event.topic() }
+                if t.contains('.') {
+                    *t == event.kind
+                } else {
+                    t == event.topic()
+                }
             })
     }
 
@@ -227,6 +252,9 @@ async fn first_text(messages: &mut MessageStream) -> Option<String> {
 }
 
 async fn close(session: Session, code: u16, reason: &str) {
-    let reason = CloseReason { code: CloseCode::Other(code), description: Some(reason.into()) };
+    let reason = CloseReason {
+        code: CloseCode::Other(code),
+        description: Some(reason.into()),
+    };
     let _ = session.close(Some(reason)).await;
 }

@@ -6,6 +6,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::state::AppState;
 
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub fn configure_root(cfg: &mut ServiceConfig) {
     cfg.service(healthz).service(readyz).service(metrics);
 }
@@ -31,19 +33,26 @@ async fn healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let database = match state.store.ping().await {
-        Ok(()) => "ok".to_owned(),
-        Err(e) => format!("unreachable: {e}"),
+    // A probe must answer promptly even when the pool would wait for its acquire timeout.
+    let database = match tokio::time::timeout(PROBE_TIMEOUT, state.store.ping()).await {
+        Ok(Ok(())) => "ok".to_owned(),
+        Ok(Err(e)) => format!("unreachable: {e}"),
+        Err(_) => "no answer within 2 s".to_owned(),
     };
     let redis = match &state.redis {
         None => "not configured".to_owned(),
-        Some(pool) => match redis_ping(pool).await {
-            Ok(()) => "ok".to_owned(),
-            Err(e) => format!("unreachable: {e}"),
+        Some(pool) => match tokio::time::timeout(PROBE_TIMEOUT, redis_ping(pool)).await {
+            Ok(Ok(())) => "ok".to_owned(),
+            Ok(Err(e)) => format!("unreachable: {e}"),
+            Err(_) => "no answer within 2 s".to_owned(),
         },
     };
     let ready = database == "ok" && (redis == "ok" || state.redis.is_none());
-    let body = Readiness { ready, database, redis };
+    let body = Readiness {
+        ready,
+        database,
+        redis,
+    };
     if ready {
         HttpResponse::Ok().json(body)
     } else {
@@ -53,7 +62,9 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 
 async fn redis_ping(pool: &deadpool_redis::Pool) -> anyhow::Result<()> {
     let mut conn = pool.get().await?;
-    let _: String = deadpool_redis::redis::cmd("PING").query_async(&mut conn).await?;
+    let _: String = deadpool_redis::redis::cmd("PING")
+        .query_async(&mut conn)
+        .await?;
     Ok(())
 }
 
@@ -64,8 +75,12 @@ async fn redis_ping(pool: &deadpool_redis::Pool) -> anyhow::Result<()> {
 )]
 #[get("/metrics")]
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let text = state.metrics.render(state.store.pool_stats(), state.hub.client_count());
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(text)
+    let text = state
+        .metrics
+        .render(state.store.pool_stats(), state.hub.client_count());
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(text)
 }
 
 /// What this server is: version, database kind, whether Redis fan-out is on.

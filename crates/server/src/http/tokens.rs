@@ -6,9 +6,7 @@ use flightdeck_domain::credentials::{
     API_TOKEN_PREFIX, secret_digest, token_role, validate_expiry_days, validate_token_name,
     visible_prefix,
 };
-use flightdeck_model::{
-    ApiToken, AuthKind, CreateApiToken, CreatedApiToken, Id, Page, Role,
-};
+use flightdeck_model::{ApiToken, AuthKind, CreateApiToken, CreatedApiToken, Id, Page, Role};
 use flightdeck_store::{NewApiToken, NewAudit};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -21,7 +19,9 @@ use super::{
 use crate::state::{AppState, record_audit};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(create_token).service(list_tokens).service(revoke_token);
+    cfg.service(create_token)
+        .service(list_tokens)
+        .service(revoke_token);
 }
 
 /// Create an API token. Its secret is in the answer and never shown again.
@@ -43,13 +43,17 @@ async fn create_token(
     body: web::Json<CreateApiToken>,
 ) -> ApiResult<HttpResponse> {
     if auth.auth != AuthKind::Session {
-        return Err(ApiError::Forbidden("API tokens cannot create API tokens; log in".into()));
+        return Err(ApiError::Forbidden(
+            "API tokens cannot create API tokens; log in".into(),
+        ));
     }
     let body = body.into_inner();
     let mut errors = Vec::new();
     errors.extend(validate_token_name(&body.name).err());
     errors.extend(validate_expiry_days(body.expires_in_days).err());
-    let role = token_role(auth.role, body.role).map_err(|e| errors.push(e)).ok();
+    let role = token_role(auth.role, body.role)
+        .map_err(|e| errors.push(e))
+        .ok();
     let Some(role) = role.filter(|_| errors.is_empty()) else {
         return Err(ApiError::Validation(errors));
     };
@@ -64,7 +68,9 @@ async fn create_token(
         digest: secret_digest(&secret),
         role,
         now,
-        expires_at: body.expires_in_days.map(|d| now + Duration::days(i64::from(d))),
+        expires_at: body
+            .expires_in_days
+            .map(|d| now + Duration::days(i64::from(d))),
     };
     let mut tx = state.store.begin().await?;
     let token = tx.insert_api_token(&new).await?;
@@ -111,12 +117,18 @@ async fn list_tokens(
     query: web::Query<TokenListQuery>,
 ) -> ApiResult<web::Json<Page<ApiToken>>> {
     if query.all && auth.role != Role::Admin {
-        return Err(ApiError::Forbidden("only admins can list everyone's tokens".into()));
+        return Err(ApiError::Forbidden(
+            "only admins can list everyone's tokens".into(),
+        ));
     }
     let paging = Paging::from_params(query.limit, query.cursor.as_deref())?;
     let owner = (!query.all).then_some(auth.user.id);
-    let rows =
-        state.store.conn().await?.list_api_tokens(owner, paging.after, paging.limit + 1).await?;
+    let rows = state
+        .store
+        .conn()
+        .await?
+        .list_api_tokens(owner, paging.after, paging.limit + 1)
+        .await?;
     Ok(web::Json(paging.page(rows, |t| t.id)))
 }
 

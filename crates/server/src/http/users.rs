@@ -17,7 +17,10 @@ use crate::{
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list_users).service(create_user).service(get_user).service(update_user);
+    cfg.service(list_users)
+        .service(create_user)
+        .service(get_user)
+        .service(update_user);
 }
 
 /// List users, oldest first.
@@ -34,7 +37,12 @@ async fn list_users(
     query: web::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<User>>> {
     let paging = Paging::from_params(query.limit, query.cursor.as_deref())?;
-    let rows = state.store.conn().await?.list_users(paging.after, paging.limit + 1).await?;
+    let rows = state
+        .store
+        .conn()
+        .await?
+        .list_users(paging.after, paging.limit + 1)
+        .await?;
     Ok(web::Json(paging.page(rows, |u| u.id)))
 }
 
@@ -55,16 +63,25 @@ async fn create_user(
     body: web::Json<CreateUser>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    let errors: Vec<_> = [validate_username(&body.username), validate_password(&body.password)]
-        .into_iter()
-        .filter_map(Result::err)
-        .collect();
+    let errors: Vec<_> = [
+        validate_username(&body.username),
+        validate_password(&body.password),
+    ]
+    .into_iter()
+    .filter_map(Result::err)
+    .collect();
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
     let hash = hash_password(body.password).await?;
     let now = Utc::now();
-    let new = NewUser { id: Id::now_v7(), username: body.username, password_hash: hash, role: body.role, now };
+    let new = NewUser {
+        id: Id::now_v7(),
+        username: body.username,
+        password_hash: hash,
+        role: body.role,
+        now,
+    };
     let mut tx = state.store.begin().await?;
     let user = tx.insert_user(&new).await?;
     let event = record_audit(
@@ -99,8 +116,17 @@ async fn get_user(
     state: web::Data<AppState>,
     id: web::Path<Id>,
 ) -> ApiResult<web::Json<User>> {
-    let record = state.store.conn().await?.user_by_id(id.into_inner()).await?;
-    Ok(web::Json(record.ok_or_else(|| ApiError::NotFound("no such user".into()))?.user))
+    let record = state
+        .store
+        .conn()
+        .await?
+        .user_by_id(id.into_inner())
+        .await?;
+    Ok(web::Json(
+        record
+            .ok_or_else(|| ApiError::NotFound("no such user".into()))?
+            .user,
+    ))
 }
 
 /// Change a user's role, disable or enable them, or set a new password. Disabling, demoting
@@ -135,14 +161,22 @@ async fn update_user(
     };
     let now = Utc::now();
     let mut tx = state.store.begin().await?;
-    let before = tx.user_by_id(id).await?.ok_or_else(|| ApiError::NotFound("no such user".into()))?.user;
+    let before = tx
+        .user_by_id(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no such user".into()))?
+        .user;
     let loses_admin = before.role == Role::Admin
         && !before.disabled
         && (body.role.is_some_and(|r| r != Role::Admin) || body.disabled == Some(true));
     if loses_admin && tx.count_active_admins().await? <= 1 {
         return Err(ApiError::Conflict("this is the last active admin".into()));
     }
-    let patch = UserPatch { role: body.role, disabled: body.disabled, password_hash };
+    let patch = UserPatch {
+        role: body.role,
+        disabled: body.disabled,
+        password_hash,
+    };
     let ends_sessions = patch.password_hash.is_some()
         || body.disabled == Some(true)
         || body.role.is_some_and(|r| r < before.role);

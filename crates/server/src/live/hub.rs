@@ -32,7 +32,12 @@ pub struct Hub {
 impl Hub {
     pub fn new(capacity: usize, redis: Option<deadpool_redis::Pool>) -> Self {
         let (tx, _) = broadcast::channel(capacity.max(16));
-        Hub { tx, redis, high_water: AtomicI64::new(0), clients: AtomicI64::new(0) }
+        Hub {
+            tx,
+            redis,
+            high_water: AtomicI64::new(0),
+            clients: AtomicI64::new(0),
+        }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
@@ -79,7 +84,12 @@ impl Hub {
         poll: Duration,
         retention: Duration,
     ) -> anyhow::Result<()> {
-        let newest = store.conn().await?.event_bounds().await?.map_or(0, |(_, max)| max);
+        let newest = store
+            .conn()
+            .await?
+            .event_bounds()
+            .await?
+            .map_or(0, |(_, max)| max);
         self.high_water.fetch_max(newest, Ordering::SeqCst);
         if let Some(url) = redis_url {
             tokio::spawn(Arc::clone(self).redis_subscriber(url));

@@ -1,0 +1,110 @@
+//! `spawn_app`: the real application on port 0 with its own fresh database, driven through the
+//! project's own client crate.
+
+use std::sync::Arc;
+
+use flightdeck_client::Client;
+use flightdeck_model::{CreateUser, Role};
+use flightdeck_server::{Application, Settings, settings::Secret};
+use flightdeck_store::{Store, testing};
+
+pub const ADMIN_PASSWORD: &str = "bootstrap-admin-password";
+pub const USER_PASSWORD: &str = "a-long-user-password";
+pub const JWT_SECRET: &str = "test-signing-key-test-signing-key-0123";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+
+pub struct TestApp {
+    pub url: String,
+    pub database_url: String,
+    /// Not logged in.
+    pub client: Client,
+    /// Logged in as the bootstrap admin.
+    pub admin: Client,
+    pub store: Arc<dyn Store>,
+    pub hub: Arc<flightdeck_server::live::Hub>,
+}
+
+impl TestApp {
+    /// Creates a user with `role` and returns a client logged in as them.
+    pub async fn user_with_role(&self, role: Role) -> Client {
+        let username = format!("{role}-{}", uuid::Uuid::now_v7().simple());
+        self.admin
+            .create_user(&CreateUser {
+                username: username.clone(),
+                password: USER_PASSWORD.into(),
+                role,
+            })
+            .await
+            .expect("create user");
+        self.login(&username, USER_PASSWORD).await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Client {
+        let mut client = self.client.clone();
+        client.login(username, password).await.expect("login");
+        client
+    }
+}
+
+pub fn test_settings(database_url: String) -> Settings {
+    if std::env::var_os("TEST_LOG").is_some() {
+        flightdeck_server::telemetry::init(flightdeck_server::settings::LogFormat::Pretty);
+    }
+    let mut settings = Settings::default();
+    settings.listen = "127.0.0.1:0".into();
+    settings.database_url = Secret::new(database_url);
+    settings.admin_password = Some(Secret::new(ADMIN_PASSWORD));
+    settings.jwt_secret = Some(Secret::new(JWT_SECRET));
+    settings.web_dir = None;
+    settings.database_max_connections = 5;
+    settings
+}
+
+pub async fn database_url(backend: Backend) -> String {
+    match backend {
+        Backend::Sqlite => testing::fresh_sqlite_url(),
+        Backend::Postgres => testing::fresh_postgres_url().await,
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+pub async fn spawn_app_with(backend: Backend, customise: impl FnOnce(&mut Settings)) -> TestApp {
+    let mut settings = test_settings(database_url(backend).await);
+    customise(&mut settings);
+    spawn_with_settings(settings).await
+}
+
+pub async fn spawn_with_settings(settings: Settings) -> TestApp {
+    let database_url = settings.database_url.expose().to_owned();
+    let app = Application::build(settings)
+        .await
+        .expect("application builds");
+    let url = app.url();
+    let store = app.store();
+    let hub = app.hub();
+    tokio::spawn(app.run_until_stopped());
+    let client = Client::new(&url).expect("client");
+    let mut admin = client.clone();
+    admin
+        .login("admin", ADMIN_PASSWORD)
+        .await
+        .expect("bootstrap admin logs in");
+    TestApp {
+        url,
+        database_url,
+        client,
+        admin,
+        store,
+        hub,
+    }
+}

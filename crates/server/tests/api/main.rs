@@ -1,0 +1,13 @@
+//! API tests: the real server on port 0, each test with its own database, on SQLite and
+//! PostgreSQL. One test binary for the crate (each extra binary costs a link on two cores).
+
+mod audit;
+mod auth;
+mod helpers;
+mod live;
+mod openapi;
+mod problems;
+mod rbac;
+mod system;
+mod tokens;
+mod users;

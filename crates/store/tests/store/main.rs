@@ -1,0 +1,433 @@
+//! The store's behaviour, the same on both backends: every test runs against SQLite and
+//! PostgreSQL (real servers; see `flightdeck_store::testing`).
+
+use std::{future::Future, sync::Arc};
+
+use chrono::{Duration, Utc};
+use flightdeck_model::{Id, Role};
+use flightdeck_store::{
+    AuditFilter, ConnectOptions, NewApiToken, NewAudit, NewSession, NewUser, Store, StoreError,
+    UserPatch, testing,
+};
+use serde_json::json;
+
+/// Runs `test` once on a fresh SQLite database and once on a fresh PostgreSQL database.
+async fn on_both<F, Fut>(test: F)
+where
+    F: Fn(Arc<dyn Store>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let sqlite =
+        flightdeck_store::connect(&testing::fresh_sqlite_url(), &ConnectOptions::default())
+            .await
+            .expect("sqlite store");
+    test(sqlite).await;
+    let url = testing::fresh_postgres_url().await;
+    let pg = flightdeck_store::connect(&url, &ConnectOptions::default())
+        .await
+        .expect("postgres store");
+    test(Arc::clone(&pg)).await;
+    pg.close().await;
+    testing::drop_postgres(&url).await;
+}
+
+fn new_user(name: &str, role: Role) -> NewUser {
+    NewUser {
+        id: Id::now_v7(),
+        username: name.into(),
+        password_hash: "$argon2id$x".into(),
+        role,
+        now: Utc::now(),
+    }
+}
+
+#[tokio::test]
+async fn users_are_unique_by_username_and_round_trip() {
+    on_both(|store| async move {
+        let mut db = store.conn().await.unwrap();
+        assert_eq!(db.count_users().await.unwrap(), 0);
+        let alice = db
+            .insert_user(&new_user("alice", Role::Deployer))
+            .await
+            .unwrap();
+        let found = db.user_by_username("alice").await.unwrap().unwrap();
+        assert_eq!(found.user, alice);
+        assert_eq!(found.password_hash, "$argon2id$x");
+        let dup = db
+            .insert_user(&new_user("alice", Role::Viewer))
+            .await
+            .unwrap_err();
+        assert!(matches!(dup, StoreError::Conflict { .. }), "{dup:?}");
+        assert_eq!(db.count_users().await.unwrap(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn user_patches_change_only_the_given_fields() {
+    on_both(|store| async move {
+        let mut db = store.conn().await.unwrap();
+        let bob = db.insert_user(&new_user("bob", Role::Admin)).await.unwrap();
+        assert_eq!(db.count_active_admins().await.unwrap(), 1);
+        let patch = UserPatch {
+            disabled: Some(true),
+            ..Default::default()
+        };
+        let updated = db.update_user(bob.id, &patch, Utc::now()).await.unwrap();
+        assert!(updated.disabled);
+        assert_eq!(updated.role, Role::Admin, "role untouched");
+        assert_eq!(db.count_active_admins().await.unwrap(), 0);
+        let missing = db
+            .update_user(Id::now_v7(), &patch, Utc::now())
+            .await
+            .unwrap_err();
+        assert!(matches!(missing, StoreError::NotFound));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn users_page_in_id_order() {
+    on_both(|store| async move {
+        let mut db = store.conn().await.unwrap();
+        for i in 0..5 {
+            db.insert_user(&new_user(&format!("u{i}"), Role::Viewer))
+                .await
+                .unwrap();
+        }
+        let first = db.list_users(None, 3).await.unwrap();
+        let rest = db.list_users(Some(first[2].id), 3).await.unwrap();
+        let names: Vec<_> = first
+            .iter()
+            .chain(&rest)
+            .map(|u| u.username.as_str())
+            .collect();
+        assert_eq!(names, ["u0", "u1", "u2", "u3", "u4"]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_refresh_token_rotates_once_and_the_old_one_is_remembered() {
+    on_both(|store| async move {
+        let mut db = store.conn().await.unwrap();
+        let user = db
+            .insert_user(&new_user("carol", Role::Viewer))
+            .await
+            .unwrap();
+        let now = Utc::now();
+        let session = db
+            .insert_session(&NewSession {
+                id: Id::now_v7(),
+                user_id: user.id,
+                refresh_digest: "d1".into(),
+                now,
+                expires_at: now + Duration::days(1),
+            })
+            .await
+            .unwrap();
+        assert!(
+            db.rotate_session(session.id, "d1", "d2", now, now + Duration::days(1))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !db.rotate_session(session.id, "d1", "d3", now, now + Duration::days(1))
+                .await
+                .unwrap(),
+            "a spent digest cannot rotate again"
+        );
+        let by_old = db.session_by_refresh_digest("d1").await.unwrap().unwrap();
+        assert_eq!(by_old.refresh_digest, "d2");
+        assert_eq!(by_old.previous_digest.as_deref(), Some("d1"));
+        db.revoke_user_sessions(user.id, now).await.unwrap();
+        assert!(
+            db.session_by_id(session.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at
+                .is_some()
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn api_tokens_are_found_by_digest_listed_newest_first_and_revoked_once() {
+    on_both(|store| async move {
+        let mut db = store.conn().await.unwrap();
+        let user = db
+            .insert_user(&new_user("dave", Role::Deployer))
+            .await
+            .unwrap();
+        let mut ids = Vec::new();
+        for i in 0..3 {
+            let t = db
+                .insert_api_token(&NewApiToken {
+                    id: Id::now_v7(),
+                    user_id: user.id,
+                    name: format!("t{i}"),
+                    prefix: "fdt_abcdef".into(),
+                    digest: format!("digest{i}"),
+                    role: Role::Viewer,
+                    now: Utc::now(),
+                    expires_at: None,
+                })
+                .await
+                .unwrap();
+            assert_eq!(t.owner, "dave");
+            ids.push(t.id);
+        }
+        let found = db.api_token_by_digest("digest1").await.unwrap().unwrap();
+        assert_eq!((found.token.id, found.user_id), (ids[1], user.id));
+        let listed = db.list_api_tokens(Some(user.id), None, 10).await.unwrap();
+        assert_eq!(
+            listed.iter().map(|t| t.id).collect::<Vec<_>>(),
+            [ids[2], ids[1], ids[0]]
+        );
+        let page2 = db
+            .list_api_tokens(Some(user.id), Some(ids[1]), 10)
+            .await
+            .unwrap();
+        assert_eq!(page2.len(), 1);
+
+        let now = Utc::now();
+        assert!(
+            db.revoke_api_token(ids[0], now)
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_at
+                .is_some()
+        );
+        assert!(
+            db.revoke_api_token(ids[0], now).await.unwrap().is_none(),
+            "already revoked"
+        );
+
+        db.touch_api_token(ids[1], now, 60).await.unwrap();
+        let first_use = db
+            .api_token_by_id(ids[1])
+            .await
+            .unwrap()
+            .unwrap()
+            .token
+            .last_used_at;
+        db.touch_api_token(ids[1], now + Duration::seconds(5), 60)
+            .await
+            .unwrap();
+        let second = db
+            .api_token_by_id(ids[1])
+            .await
+            .unwrap()
+            .unwrap()
+            .token
+            .last_used_at;
+        assert_eq!(
+            first_use, second,
+            "touches within the interval are not written"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn audit_entries_filter_by_actor_action_prefix_and_time_and_page_newest_first() {
+    on_both(|store| async move {
+        let mut db = store.conn().await.unwrap();
+        let t0 = Utc::now();
+        for (i, (actor, action)) in [
+            ("ann", "token.create"),
+            ("ben", "token.revoke"),
+            ("ann", "user.update"),
+            ("ann", "token.revoke"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let entry = NewAudit {
+                actor: actor.into(),
+                action: action.into(),
+                target_type: "x".into(),
+                target_id: i.to_string(),
+                before: Some(json!({ "n": i })),
+                ..Default::default()
+            };
+            db.insert_audit(&entry, t0 + Duration::seconds(i as i64))
+                .await
+                .unwrap();
+        }
+        let all = db.list_audit(&AuditFilter::default(), 10).await.unwrap();
+        assert_eq!(
+            all.iter().map(|e| e.target_id.as_str()).collect::<Vec<_>>(),
+            ["3", "2", "1", "0"]
+        );
+        assert_eq!(all[3].before, Some(json!({ "n": 0 })));
+
+        let ann_tokens = AuditFilter {
+            actor: Some("ann".into()),
+            action: Some("token.".into()),
+            ..Default::default()
+        };
+        let got = db.list_audit(&ann_tokens, 10).await.unwrap();
+        assert_eq!(
+            got.iter().map(|e| e.target_id.as_str()).collect::<Vec<_>>(),
+            ["3", "0"]
+        );
+
+        let exact = AuditFilter {
+            action: Some("token.revoke".into()),
+            ..Default::default()
+        };
+        assert_eq!(db.list_audit(&exact, 10).await.unwrap().len(), 2);
+
+        let window = AuditFilter {
+            since: Some(t0 + Duration::seconds(1)),
+            until: Some(t0 + Duration::seconds(3)),
+            ..Default::default()
+        };
+        let got = db.list_audit(&window, 10).await.unwrap();
+        assert_eq!(
+            got.iter().map(|e| e.target_id.as_str()).collect::<Vec<_>>(),
+            ["2", "1"]
+        );
+
+        let after_first_page = AuditFilter {
+            before_id: Some(all[1].id),
+            ..Default::default()
+        };
+        let got = db.list_audit(&after_first_page, 10).await.unwrap();
+        assert_eq!(
+            got.iter().map(|e| e.target_id.as_str()).collect::<Vec<_>>(),
+            ["1", "0"]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn events_get_increasing_seqs_replay_after_a_seq_and_prune_by_age() {
+    on_both(|store| async move {
+        let mut db = store.conn().await.unwrap();
+        assert_eq!(db.event_bounds().await.unwrap(), None);
+        let old = Utc::now() - Duration::days(2);
+        let mut seqs = Vec::new();
+        for i in 0..4 {
+            let at = if i < 2 { old } else { Utc::now() };
+            let mut tx = store.begin().await.unwrap();
+            seqs.push(
+                tx.insert_event("test.happened", &json!({ "i": i }), at)
+                    .await
+                    .unwrap()
+                    .seq,
+            );
+            tx.commit().await.unwrap();
+        }
+        assert!(seqs.windows(2).all(|w| w[1] > w[0]), "{seqs:?}");
+        let after = db.events_after(seqs[1], 10).await.unwrap();
+        assert_eq!(
+            after
+                .iter()
+                .map(|e| e.data["i"].as_i64().unwrap())
+                .collect::<Vec<_>>(),
+            [2, 3]
+        );
+        assert_eq!(after[0].kind, "test.happened");
+
+        let pruned = db
+            .prune_events(Utc::now() - Duration::days(1))
+            .await
+            .unwrap();
+        assert_eq!(pruned, 2);
+        assert_eq!(db.event_bounds().await.unwrap(), Some((seqs[2], seqs[3])));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_transaction_dropped_without_commit_writes_nothing() {
+    on_both(|store| async move {
+        {
+            let mut tx = store.begin().await.unwrap();
+            tx.insert_user(&new_user("ghost", Role::Viewer))
+                .await
+                .unwrap();
+            tx.insert_event("x.y", &json!({}), Utc::now())
+                .await
+                .unwrap();
+        }
+        let mut db = store.conn().await.unwrap();
+        assert_eq!(db.count_users().await.unwrap(), 0);
+        assert_eq!(db.event_bounds().await.unwrap(), None);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn settings_keep_the_first_value_written() {
+    on_both(|store| async move {
+        let mut db = store.conn().await.unwrap();
+        assert_eq!(db.get_setting("jwt_secret").await.unwrap(), None);
+        assert_eq!(
+            db.init_setting("jwt_secret", "first", Utc::now())
+                .await
+                .unwrap(),
+            "first"
+        );
+        assert_eq!(
+            db.init_setting("jwt_secret", "second", Utc::now())
+                .await
+                .unwrap(),
+            "first"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_event_writers_commit_in_seq_order() {
+    // The live feed relies on this: a reader that has seen seq N has seen everything below N.
+    on_both(|store| async move {
+        let tasks: Vec<_> = (0..20)
+            .map(|i| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move {
+                    let mut tx = store.begin().await.unwrap();
+                    let ev = tx
+                        .insert_event("race.x", &json!({ "i": i }), Utc::now())
+                        .await
+                        .unwrap();
+                    tokio::time::sleep(std::time::Duration::from_millis((i % 3) as u64)).await;
+                    tx.commit().await.unwrap();
+                    ev.seq
+                })
+            })
+            .collect();
+        let mut db = store.conn().await.unwrap();
+        for task in tasks {
+            let seq = task.await.unwrap();
+            let visible = db.events_after(0, 1000).await.unwrap();
+            assert!(visible.last().is_some_and(|e| e.seq >= seq));
+            // No holes: a later seq never becomes visible before an earlier one.
+            assert!(
+                visible.windows(2).all(|w| w[1].seq == w[0].seq + 1),
+                "{:?}",
+                visible.iter().map(|e| e.seq).collect::<Vec<_>>()
+            );
+        }
+        assert_eq!(db.events_after(0, 1000).await.unwrap().len(), 20);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn connecting_to_an_unknown_scheme_or_in_memory_sqlite_is_refused() {
+    for url in ["mysql://x", "sqlite::memory:"] {
+        let err = flightdeck_store::connect(url, &ConnectOptions::default())
+            .await
+            .err()
+            .unwrap();
+        assert!(matches!(err, StoreError::Config(_)), "{url}: {err:?}");
+    }
+}
