@@ -16,9 +16,9 @@ use serde::{Serialize, de::DeserializeOwned};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    /// The server answered with a problem+json body.
+    /// The server answered with a problem+json body (boxed: it is large, errors are rare).
     #[error("{0}")]
-    Api(Problem),
+    Api(Box<Problem>),
     /// The server answered an error status without a problem body (a proxy, most likely).
     #[error("HTTP {status}: {body}")]
     Http { status: u16, body: String },
@@ -245,7 +245,7 @@ async fn check(resp: reqwest::Response) -> Result<reqwest::Response> {
     }
     let body = resp.text().await.unwrap_or_default();
     match serde_json::from_str::<Problem>(&body) {
-        Ok(problem) => Err(ClientError::Api(problem)),
+        Ok(problem) => Err(ClientError::Api(Box::new(problem))),
         Err(_) => Err(ClientError::Http {
             status: status.as_u16(),
             body,

@@ -50,16 +50,11 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        if options.create_if_missing {
-            if let Some(dir) = opts
-                .get_filename()
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    StoreError::Config(format!("cannot create {}: {e}", dir.display()))
-                })?;
-            }
+        let folder = opts.get_filename().parent().filter(|d| !d.as_os_str().is_empty());
+        if let (true, Some(dir)) = (options.create_if_missing, folder) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Config(format!("cannot create {}: {e}", dir.display()))
+            })?;
         }
         let writer = SqlitePoolOptions::new()
             .max_connections(1)

@@ -39,12 +39,10 @@ async fn list_audit(
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
     let paging = Paging::from_params(query.limit, query.cursor.as_deref())?;
-    if let (Some(since), Some(until)) = (query.since, query.until) {
-        if since >= until {
-            return Err(ApiError::BadRequest(
-                "`since` must be before `until`".into(),
-            ));
-        }
+    if let (Some(since), Some(until)) = (query.since, query.until)
+        && since >= until
+    {
+        return Err(ApiError::BadRequest("`since` must be before `until`".into()));
     }
     let filter = AuditFilter {
         actor: query.actor,

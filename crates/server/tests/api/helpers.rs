@@ -57,14 +57,15 @@ pub fn test_settings(database_url: String) -> Settings {
     if std::env::var_os("TEST_LOG").is_some() {
         flightdeck_server::telemetry::init(flightdeck_server::settings::LogFormat::Pretty);
     }
-    let mut settings = Settings::default();
-    settings.listen = "127.0.0.1:0".into();
-    settings.database_url = Secret::new(database_url);
-    settings.admin_password = Some(Secret::new(ADMIN_PASSWORD));
-    settings.jwt_secret = Some(Secret::new(JWT_SECRET));
-    settings.web_dir = None;
-    settings.database_max_connections = 5;
-    settings
+    Settings {
+        listen: "127.0.0.1:0".into(),
+        database_url: Secret::new(database_url),
+        admin_password: Some(Secret::new(ADMIN_PASSWORD)),
+        jwt_secret: Some(Secret::new(JWT_SECRET)),
+        web_dir: None,
+        database_max_connections: 5,
+        ..Settings::default()
+    }
 }
 
 pub async fn database_url(backend: Backend) -> String {
