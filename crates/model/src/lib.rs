@@ -4,6 +4,7 @@
 
 mod audit;
 mod auth;
+mod deploy;
 mod live;
 mod page;
 mod problem;
@@ -12,6 +13,7 @@ mod system;
 
 pub use audit::*;
 pub use auth::*;
+pub use deploy::*;
 pub use live::*;
 pub use page::*;
 pub use problem::*;

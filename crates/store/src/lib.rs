@@ -5,6 +5,7 @@
 //! than one row goes through [`Store::begin`], so a change, its audit entry and its live event
 //! commit together or not at all.
 
+mod deploy_queries;
 mod error;
 mod postgres;
 mod queries;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use error::{StoreError, StoreResult};
+pub use deploy_queries::DeployQueries;
 pub use queries::Queries;
 pub use records::*;
 
@@ -47,7 +49,7 @@ pub struct PoolStats {
 pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> Backend;
     /// A pooled connection for reads and single-statement writes.
-    async fn conn(&self) -> StoreResult<Box<dyn Queries>>;
+    async fn conn(&self) -> StoreResult<Box<dyn Conn>>;
     /// A transaction; dropped without [`Tx::commit`], it rolls back.
     async fn begin(&self) -> StoreResult<Box<dyn Tx>>;
     /// Cheap round trip, for readiness.
@@ -57,8 +59,12 @@ pub trait Store: Send + Sync + 'static {
     async fn close(&self);
 }
 
+/// Everything a connection can do.
+pub trait Conn: Queries + DeployQueries {}
+impl<T: Queries + DeployQueries> Conn for T {}
+
 #[async_trait]
-pub trait Tx: Queries {
+pub trait Tx: Queries + DeployQueries {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }
 

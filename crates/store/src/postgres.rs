@@ -4,7 +4,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use flightdeck_model::{ApiToken, AuditEntry, Id, LiveEvent, User};
+use flightdeck_model::{
+    ApiToken, AuditEntry, Deployment, DeploymentEvent, Environment, EnvironmentLock, Id, LiveEvent,
+    LogLine, LogStream, Service, User,
+};
 use sqlx::{
     PgConnection, PgPool, Postgres, Transaction,
     pool::PoolConnection,
@@ -14,8 +17,15 @@ use sqlx::{
 use uuid::Uuid;
 
 use crate::{
+    DeploymentFilter, DeploymentRecord, EnvironmentPatch, InboxRecord, InboxState, NewDeployment,
+    NewDeploymentEvent, NewEnvironment, NewInbox, NewService, ServicePatch, StatusChange, TargetRecord,
+    deploy_queries::{
+        DEPLOYMENT_SELECT, DeploymentEventRow, DeploymentRow, ENVIRONMENT_COLUMNS, EnvironmentRow,
+        INBOX_COLUMNS, InboxRow, LogRow, SERVICE_COLUMNS, ServiceRow, deployments, impl_deploy_queries,
+        kind_name, stream_name,
+    },
     ApiTokenRecord, AuditFilter, Backend, ConnectOptions, NewApiToken, NewAudit, NewSession,
-    NewUser, PoolStats, Queries, Session, Store, StoreError, StoreResult, Tx, UserPatch,
+    NewUser, PoolStats, Session, Store, StoreError, StoreResult, Tx, UserPatch,
     UserRecord,
     queries::{
         AUDIT_COLUMNS, ApiTokenRow, AuditRow, EventRow, SESSION_COLUMNS, SessionRow, TOKEN_SELECT,
@@ -40,6 +50,7 @@ impl_queries!(
     PgConnection,
     "SELECT pg_advisory_xact_lock(1178945878)"
 );
+impl_deploy_queries!(PgConn, PgConnection, "FOR UPDATE SKIP LOCKED");
 
 impl PgStore {
     pub(crate) async fn connect(url: &str, options: &ConnectOptions) -> StoreResult<Self> {
@@ -62,7 +73,7 @@ impl Store for PgStore {
         Backend::Postgres
     }
 
-    async fn conn(&self) -> StoreResult<Box<dyn Queries>> {
+    async fn conn(&self) -> StoreResult<Box<dyn crate::Conn>> {
         let conn: PoolConnection<Postgres> = self.pool.acquire().await?;
         Ok(Box::new(PgConn(conn)))
     }

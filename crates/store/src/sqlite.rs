@@ -5,7 +5,10 @@ use std::{str::FromStr, time::Duration};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use flightdeck_model::{ApiToken, AuditEntry, Id, LiveEvent, User};
+use flightdeck_model::{
+    ApiToken, AuditEntry, Deployment, DeploymentEvent, Environment, EnvironmentLock, Id, LiveEvent,
+    LogLine, LogStream, Service, User,
+};
 use sqlx::{
     Sqlite, SqliteConnection, SqlitePool, Transaction,
     pool::PoolConnection,
@@ -15,8 +18,15 @@ use sqlx::{
 use uuid::Uuid;
 
 use crate::{
+    DeploymentFilter, DeploymentRecord, EnvironmentPatch, InboxRecord, InboxState, NewDeployment,
+    NewDeploymentEvent, NewEnvironment, NewInbox, NewService, ServicePatch, StatusChange, TargetRecord,
+    deploy_queries::{
+        DEPLOYMENT_SELECT, DeploymentEventRow, DeploymentRow, ENVIRONMENT_COLUMNS, EnvironmentRow,
+        INBOX_COLUMNS, InboxRow, LogRow, SERVICE_COLUMNS, ServiceRow, deployments, impl_deploy_queries,
+        kind_name, stream_name,
+    },
     ApiTokenRecord, AuditFilter, Backend, ConnectOptions, NewApiToken, NewAudit, NewSession,
-    NewUser, PoolStats, Queries, Session, Store, StoreError, StoreResult, Tx, UserPatch,
+    NewUser, PoolStats, Session, Store, StoreError, StoreResult, Tx, UserPatch,
     UserRecord,
     queries::{
         AUDIT_COLUMNS, ApiTokenRow, AuditRow, EventRow, SESSION_COLUMNS, SessionRow, TOKEN_SELECT,
@@ -35,6 +45,7 @@ pub(crate) struct SqliteConn<C>(C);
 
 // SQLite serialises writers itself (one writer pool connection), so no lock is needed.
 impl_queries!(SqliteConn, SqliteConnection, "");
+impl_deploy_queries!(SqliteConn, SqliteConnection, "");
 
 impl SqliteStore {
     pub(crate) async fn connect(url: &str, options: &ConnectOptions) -> StoreResult<Self> {
@@ -77,7 +88,7 @@ impl Store for SqliteStore {
         Backend::Sqlite
     }
 
-    async fn conn(&self) -> StoreResult<Box<dyn Queries>> {
+    async fn conn(&self) -> StoreResult<Box<dyn crate::Conn>> {
         let conn: PoolConnection<Sqlite> = self.readers.acquire().await?;
         Ok(Box::new(SqliteConn(conn)))
     }
