@@ -230,6 +230,155 @@ impl Client {
         Ok(check(resp).await?.text().await?)
     }
 
+    // --- catalog ---
+
+    pub async fn list_services(&self) -> Result<Page<Service>> {
+        self.get("api/v1/services", &()).await
+    }
+
+    pub async fn create_service(&self, body: &CreateService) -> Result<Service> {
+        self.post("api/v1/services", body).await
+    }
+
+    pub async fn update_service(&self, slug: &str, body: &UpdateService) -> Result<Service> {
+        self.send(
+            self.request(Method::PATCH, &format!("api/v1/services/{slug}"))?
+                .json(body),
+        )
+        .await
+    }
+
+    pub async fn list_environments(&self) -> Result<Page<Environment>> {
+        self.get("api/v1/environments", &()).await
+    }
+
+    pub async fn create_environment(&self, body: &CreateEnvironment) -> Result<Environment> {
+        self.post("api/v1/environments", body).await
+    }
+
+    pub async fn update_environment(
+        &self,
+        slug: &str,
+        body: &UpdateEnvironment,
+    ) -> Result<Environment> {
+        self.send(
+            self.request(Method::PATCH, &format!("api/v1/environments/{slug}"))?
+                .json(body),
+        )
+        .await
+    }
+
+    pub async fn lock_environment(
+        &self,
+        slug: &str,
+        body: &LockEnvironment,
+    ) -> Result<Environment> {
+        self.post(&format!("api/v1/environments/{slug}/lock"), body)
+            .await
+    }
+
+    pub async fn unlock_environment(&self, slug: &str) -> Result<Environment> {
+        self.send(self.request(Method::POST, &format!("api/v1/environments/{slug}/unlock"))?)
+            .await
+    }
+
+    pub async fn environment_status(&self, slug: &str) -> Result<EnvironmentStatus> {
+        self.get(&format!("api/v1/environments/{slug}/status"), &())
+            .await
+    }
+
+    /// Sets the executor of an environment, or of one service in it.
+    pub async fn set_executor(
+        &self,
+        env: &str,
+        service: Option<&str>,
+        config: &ExecutorConfig,
+    ) -> Result<ExecutorConfig> {
+        let path = match service {
+            Some(s) => format!("api/v1/environments/{env}/services/{s}/executor"),
+            None => format!("api/v1/environments/{env}/executor"),
+        };
+        self.send(self.request(Method::PUT, &path)?.json(config))
+            .await
+    }
+
+    // --- deployments ---
+
+    pub async fn deploy(&self, body: &CreateDeployment) -> Result<Deployment> {
+        self.post("api/v1/deployments", body).await
+    }
+
+    pub async fn rollback(&self, body: &CreateRollback) -> Result<Deployment> {
+        self.post("api/v1/rollbacks", body).await
+    }
+
+    pub async fn preview_rollback(
+        &self,
+        service: &str,
+        environment: &str,
+    ) -> Result<RollbackPreview> {
+        self.get(
+            "api/v1/rollbacks/preview",
+            &[("service", service), ("environment", environment)],
+        )
+        .await
+    }
+
+    /// `query` holds the filters as `(name, value)` pairs: service, environment, status, kind,
+    /// since, until, limit, cursor.
+    pub async fn list_deployments(&self, query: &[(&str, &str)]) -> Result<Page<Deployment>> {
+        self.get("api/v1/deployments", &query).await
+    }
+
+    pub async fn get_deployment(&self, id: Id) -> Result<Deployment> {
+        self.get(&format!("api/v1/deployments/{id}"), &()).await
+    }
+
+    pub async fn deployment_events(&self, id: Id) -> Result<Vec<DeploymentEvent>> {
+        self.get(&format!("api/v1/deployments/{id}/events"), &())
+            .await
+    }
+
+    pub async fn deployment_logs(&self, id: Id, after: i64) -> Result<Vec<LogLine>> {
+        self.get(
+            &format!("api/v1/deployments/{id}/logs"),
+            &[("after", after)],
+        )
+        .await
+    }
+
+    pub async fn cancel_deployment(&self, id: Id, reason: Option<&str>) -> Result<Deployment> {
+        let body = CancelDeployment {
+            reason: reason.map(str::to_owned),
+        };
+        self.post(&format!("api/v1/deployments/{id}/cancel"), &body)
+            .await
+    }
+
+    pub async fn mark_bad(&self, id: Id, reason: &str) -> Result<Deployment> {
+        self.post(
+            &format!("api/v1/deployments/{id}/mark-bad"),
+            &MarkBad {
+                reason: reason.into(),
+            },
+        )
+        .await
+    }
+
+    /// Reports progress with a deployment's callback token (this client's token is not used).
+    pub async fn report_status(
+        &self,
+        id: Id,
+        callback_token: &str,
+        report: &StatusReport,
+    ) -> Result<Deployment> {
+        let req = self
+            .http
+            .post(self.url(&format!("api/v1/deployments/{id}/status"))?);
+        self.send(req.bearer_auth(callback_token).json(report))
+            .await
+    }
+
     // --- system ---
 
     pub async fn readyz(&self) -> Result<Readiness> {

@@ -184,7 +184,10 @@ impl DeploymentStatus {
     }
 
     pub fn is_terminal(self) -> bool {
-        !matches!(self, DeploymentStatus::Queued | DeploymentStatus::InProgress)
+        !matches!(
+            self,
+            DeploymentStatus::Queued | DeploymentStatus::InProgress
+        )
     }
 
     pub fn is_active(self) -> bool {
@@ -254,6 +257,17 @@ pub struct Deployment {
     pub committed_at: Option<DateTime<Utc>>,
     /// The executor that carries it out: `record`, `webhook` or `command`.
     pub executor: String,
+    /// Only in the answer that created it, like an API token's secret: where and how a
+    /// pipeline reports progress (`POST callback.url` with `Authorization: Bearer callback.token`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback: Option<DeploymentCallback>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeploymentCallback {
+    pub url: String,
+    pub token: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -419,4 +433,83 @@ pub struct DoraMetrics {
     /// Median time from commit to succeeded deployment, where the commit time is known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead_time_median_secs: Option<f64>,
+}
+
+/// How deployments to an environment (or one target) are carried out. Configured by admins;
+/// never taken from a deploy request.
+///
+/// Templates (webhook body strings, command arguments and environment values) may use
+/// `{service}`, `{environment}`, `{version}`, `{deployment_id}`, `{callback_url}` and
+/// `{callback_token}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ExecutorConfig {
+    /// Nothing runs here: CI reports progress through webhooks or the callback URL.
+    Record,
+    /// Calls a URL (GitHub `workflow_dispatch`, a GitLab pipeline trigger, an Argo CD sync…);
+    /// status then arrives by webhook or callback.
+    Webhook(WebhookExecutor),
+    /// Runs a program (no shell) and streams its output; the exit code decides the status.
+    Command(CommandExecutor),
+}
+
+impl ExecutorConfig {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ExecutorConfig::Record => "record",
+            ExecutorConfig::Webhook(_) => "webhook",
+            ExecutorConfig::Command(_) => "command",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookExecutor {
+    pub url: String,
+    /// `POST` unless set.
+    #[serde(default = "default_method")]
+    pub method: String,
+    /// Sent with every call. Values are secrets: stored, never shown again (`[redacted]`).
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// The JSON body; string values are templates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub body: Option<serde_json::Value>,
+    /// Attempts after the first, with exponential backoff, on network errors and 5xx.
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    #[serde(default = "default_webhook_timeout")]
+    pub timeout_secs: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CommandExecutor {
+    /// The program to run (a path or a name on PATH); never through a shell.
+    pub program: String,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_dir: Option<String>,
+    /// The deployment times out (and the process group is killed) after this long.
+    #[serde(default = "default_command_timeout")]
+    pub timeout_secs: u32,
+}
+
+fn default_method() -> String {
+    "POST".into()
+}
+fn default_retries() -> u32 {
+    3
+}
+fn default_webhook_timeout() -> u32 {
+    10
+}
+fn default_command_timeout() -> u32 {
+    1800
 }

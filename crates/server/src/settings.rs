@@ -51,6 +51,9 @@ pub struct Settings {
     pub admin_user: String,
     /// Bootstrap admin password on an empty database; generated and printed once when unset.
     pub admin_password: Option<Secret>,
+    /// The URL pipelines use to reach this server (deployment callback URLs); default: the
+    /// listen address.
+    pub public_url: Option<String>,
     /// Serve the built SPA from here; default `frontend/dist` when it exists.
     pub web_dir: Option<PathBuf>,
     /// Origins allowed to call the API from a separately hosted SPA.
@@ -104,6 +107,7 @@ impl Default for Settings {
             jwt_secret: None,
             admin_user: "admin".into(),
             admin_password: None,
+            public_url: None,
             web_dir: None,
             cors_origins: Vec::new(),
             webhook_secrets: BTreeMap::new(),
@@ -204,6 +208,9 @@ impl Settings {
         }
         if let Some(v) = get("FLIGHTDECK_ADMIN_PASSWORD") {
             self.admin_password = Some(Secret::new(v));
+        }
+        if let Some(v) = get("FLIGHTDECK_PUBLIC_URL") {
+            self.public_url = Some(v.trim_end_matches('/').to_owned());
         }
         if let Some(v) = get("FLIGHTDECK_WEB_DIR") {
             self.web_dir = Some(v.into());

@@ -74,6 +74,14 @@ impl Application {
             hub,
             redis,
             metrics: Metrics::new(),
+            http: reqwest::Client::builder()
+                .user_agent(concat!("flightdeck/", env!("CARGO_PKG_VERSION")))
+                .build()?,
+            executions: Default::default(),
+            public_url: settings
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{addr}")),
             settings: Arc::new(settings),
         });
         let server = serve(listener, state.clone(), web_dir.clone(), policy)?;

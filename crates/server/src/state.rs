@@ -21,6 +21,12 @@ pub struct AppState {
     pub limiter: RateLimiter,
     pub redis: Option<deadpool_redis::Pool>,
     pub metrics: Metrics,
+    /// Outbound HTTP (webhook executors).
+    pub http: reqwest::Client,
+    pub executions: crate::deploy::executor::Executions,
+    /// How pipelines reach this server (callback URLs): `FLIGHTDECK_PUBLIC_URL`, else the
+    /// address it listens on.
+    pub public_url: String,
 }
 
 /// The live event type for a new audit entry.
@@ -36,4 +42,27 @@ pub async fn record_audit(
     let saved = tx.insert_audit(entry, now).await?;
     let data = serde_json::to_value(&saved).expect("audit entries serialise");
     tx.insert_event(AUDIT_CREATED, &data, now).await
+}
+
+impl AppState {
+    /// Appends the live events (and the audit entry with its own event) to `tx`, commits, and
+    /// only then publishes — so clients never hear of a change that did not happen.
+    pub async fn commit(
+        &self,
+        mut tx: Box<dyn Tx>,
+        audit: Option<&NewAudit>,
+        events: Vec<(&str, serde_json::Value)>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut published = Vec::with_capacity(events.len() + 1);
+        for (kind, data) in events {
+            published.push(tx.insert_event(kind, &data, now).await?);
+        }
+        if let Some(entry) = audit {
+            published.push(record_audit(&mut *tx, entry, now).await?);
+        }
+        tx.commit().await?;
+        self.hub.publish(published);
+        Ok(())
+    }
 }

@@ -23,7 +23,12 @@ pub trait DeployQueries: Send {
     async fn service_by_slug(&mut self, slug: &str) -> StoreResult<Option<Service>>;
     /// All services by slug (the catalog is small; webhooks match against all of it).
     async fn list_services(&mut self) -> StoreResult<Vec<Service>>;
-    async fn update_service(&mut self, id: Id, patch: &ServicePatch, now: DateTime<Utc>) -> StoreResult<Service>;
+    async fn update_service(
+        &mut self,
+        id: Id,
+        patch: &ServicePatch,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Service>;
 
     // --- environments ---
     async fn insert_environment(&mut self, new: &NewEnvironment) -> StoreResult<Environment>;
@@ -53,15 +58,33 @@ pub trait DeployQueries: Send {
         source: &str,
         external_id: &str,
     ) -> StoreResult<Option<DeploymentRecord>>;
-    async fn deployment_by_callback_digest(&mut self, digest: &str) -> StoreResult<Option<DeploymentRecord>>;
-    async fn active_deployment(&mut self, service_id: Id, environment_id: Id)
-    -> StoreResult<Option<DeploymentRecord>>;
+    async fn deployment_by_callback_digest(
+        &mut self,
+        digest: &str,
+    ) -> StoreResult<Option<DeploymentRecord>>;
+    async fn active_deployment(
+        &mut self,
+        service_id: Id,
+        environment_id: Id,
+    ) -> StoreResult<Option<DeploymentRecord>>;
     /// Newest first.
-    async fn list_deployments(&mut self, filter: &DeploymentFilter, limit: u32) -> StoreResult<Vec<Deployment>>;
+    async fn list_deployments(
+        &mut self,
+        filter: &DeploymentFilter,
+        limit: u32,
+    ) -> StoreResult<Vec<Deployment>>;
     /// A target's deployments, newest first (for choosing rollback targets).
-    async fn target_history(&mut self, service_id: Id, environment_id: Id, limit: u32)
-    -> StoreResult<Vec<Deployment>>;
-    async fn update_deployment_status(&mut self, id: Id, change: &StatusChange) -> StoreResult<DeploymentRecord>;
+    async fn target_history(
+        &mut self,
+        service_id: Id,
+        environment_id: Id,
+        limit: u32,
+    ) -> StoreResult<Vec<Deployment>>;
+    async fn update_deployment_status(
+        &mut self,
+        id: Id,
+        change: &StatusChange,
+    ) -> StoreResult<DeploymentRecord>;
     async fn set_marked_bad(&mut self, id: Id, bad: bool) -> StoreResult<DeploymentRecord>;
     /// Deployments that finished in `[since, until)`, for DORA figures.
     async fn finished_deployments(
@@ -79,10 +102,17 @@ pub trait DeployQueries: Send {
         version: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
-    async fn target(&mut self, service_id: Id, environment_id: Id) -> StoreResult<Option<TargetRecord>>;
+    async fn target(
+        &mut self,
+        service_id: Id,
+        environment_id: Id,
+    ) -> StoreResult<Option<TargetRecord>>;
 
     // --- timeline and output ---
-    async fn insert_deployment_event(&mut self, new: &NewDeploymentEvent) -> StoreResult<DeploymentEvent>;
+    async fn insert_deployment_event(
+        &mut self,
+        new: &NewDeploymentEvent,
+    ) -> StoreResult<DeploymentEvent>;
     async fn deployment_events(&mut self, deployment_id: Id) -> StoreResult<Vec<DeploymentEvent>>;
     /// Appends lines, numbering them after the last stored line.
     async fn append_logs(
@@ -91,7 +121,12 @@ pub trait DeployQueries: Send {
         lines: &[(LogStream, String)],
         at: DateTime<Utc>,
     ) -> StoreResult<Vec<LogLine>>;
-    async fn deployment_logs(&mut self, deployment_id: Id, after: i64, limit: u32) -> StoreResult<Vec<LogLine>>;
+    async fn deployment_logs(
+        &mut self,
+        deployment_id: Id,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<LogLine>>;
 
     // --- executors ---
     /// Sets the executor of an environment (`service_id` None) or of one target.
@@ -103,7 +138,11 @@ pub trait DeployQueries: Send {
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
     /// The target's own executor, else its environment's.
-    async fn executor_for(&mut self, service_id: Id, environment_id: Id) -> StoreResult<Option<serde_json::Value>>;
+    async fn executor_for(
+        &mut self,
+        service_id: Id,
+        environment_id: Id,
+    ) -> StoreResult<Option<serde_json::Value>>;
 
     // --- inbox ---
     /// Stores a delivery; false when (source, delivery id) is already stored.
@@ -118,8 +157,12 @@ pub trait DeployQueries: Send {
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
     /// Newest first, optionally in one state.
-    async fn list_inbox(&mut self, state: Option<InboxState>, before: Option<Id>, limit: u32)
-    -> StoreResult<Vec<InboxRecord>>;
+    async fn list_inbox(
+        &mut self,
+        state: Option<InboxState>,
+        before: Option<Id>,
+        limit: u32,
+    ) -> StoreResult<Vec<InboxRecord>>;
     async fn inbox_depth(&mut self) -> StoreResult<i64>;
 }
 
@@ -135,7 +178,14 @@ pub(crate) struct ServiceRow {
 
 impl From<ServiceRow> for Service {
     fn from(r: ServiceRow) -> Self {
-        Service { id: r.id, slug: r.slug, name: r.name, team: r.team, repositories: r.repositories.0, created_at: r.created_at }
+        Service {
+            id: r.id,
+            slug: r.slug,
+            name: r.name,
+            team: r.team,
+            repositories: r.repositories.0,
+            created_at: r.created_at,
+        }
     }
 }
 
@@ -158,9 +208,12 @@ pub(crate) struct EnvironmentRow {
 impl From<EnvironmentRow> for Environment {
     fn from(r: EnvironmentRow) -> Self {
         let lock = match (r.lock_reason, r.locked_by, r.locked_at) {
-            (Some(reason), Some(locked_by), Some(locked_at)) => {
-                Some(EnvironmentLock { reason, locked_by, locked_at, expires_at: r.lock_expires_at })
-            }
+            (Some(reason), Some(locked_by), Some(locked_at)) => Some(EnvironmentLock {
+                reason,
+                locked_by,
+                locked_at,
+                expires_at: r.lock_expires_at,
+            }),
             _ => None,
         };
         Environment {
@@ -239,13 +292,16 @@ impl DeploymentRow {
                 ci_url: self.ci_url,
                 committed_at: self.committed_at,
                 executor: self.executor,
+                callback: None,
             },
         })
     }
 }
 
 pub(crate) fn deployments(rows: Vec<DeploymentRow>) -> StoreResult<Vec<Deployment>> {
-    rows.into_iter().map(|r| Ok(r.into_record()?.deployment)).collect()
+    rows.into_iter()
+        .map(|r| Ok(r.into_record()?.deployment))
+        .collect()
 }
 
 #[derive(sqlx::FromRow)]
@@ -264,7 +320,11 @@ impl DeploymentEventRow {
             id: self.id,
             deployment_id: self.deployment_id,
             at: self.at,
-            status: self.status.map(|s| s.parse()).transpose().map_err(StoreError::Corrupt)?,
+            status: self
+                .status
+                .map(|s| s.parse())
+                .transpose()
+                .map_err(StoreError::Corrupt)?,
             actor: self.actor,
             message: self.message,
         })
@@ -287,7 +347,13 @@ impl From<LogRow> for LogLine {
             "stderr" => LogStream::Stderr,
             _ => LogStream::System,
         };
-        LogLine { deployment_id: r.deployment_id, n: r.n, at: r.at, stream, line: r.line }
+        LogLine {
+            deployment_id: r.deployment_id,
+            n: r.n,
+            at: r.at,
+            stream,
+            line: r.line,
+        }
     }
 }
 

@@ -17,8 +17,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use error::{StoreError, StoreResult};
 pub use deploy_queries::DeployQueries;
+pub use error::{StoreError, StoreResult};
 pub use queries::Queries;
 pub use records::*;
 

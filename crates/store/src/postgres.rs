@@ -17,16 +17,16 @@ use sqlx::{
 use uuid::Uuid;
 
 use crate::{
-    DeploymentFilter, DeploymentRecord, EnvironmentPatch, InboxRecord, InboxState, NewDeployment,
-    NewDeploymentEvent, NewEnvironment, NewInbox, NewService, ServicePatch, StatusChange, TargetRecord,
+    ApiTokenRecord, AuditFilter, Backend, ConnectOptions, DeploymentFilter, DeploymentRecord,
+    EnvironmentPatch, InboxRecord, InboxState, NewApiToken, NewAudit, NewDeployment,
+    NewDeploymentEvent, NewEnvironment, NewInbox, NewService, NewSession, NewUser, PoolStats,
+    ServicePatch, Session, StatusChange, Store, StoreError, StoreResult, TargetRecord, Tx,
+    UserPatch, UserRecord,
     deploy_queries::{
         DEPLOYMENT_SELECT, DeploymentEventRow, DeploymentRow, ENVIRONMENT_COLUMNS, EnvironmentRow,
-        INBOX_COLUMNS, InboxRow, LogRow, SERVICE_COLUMNS, ServiceRow, deployments, impl_deploy_queries,
-        kind_name, stream_name,
+        INBOX_COLUMNS, InboxRow, LogRow, SERVICE_COLUMNS, ServiceRow, deployments,
+        impl_deploy_queries, kind_name, stream_name,
     },
-    ApiTokenRecord, AuditFilter, Backend, ConnectOptions, NewApiToken, NewAudit, NewSession,
-    NewUser, PoolStats, Session, Store, StoreError, StoreResult, Tx, UserPatch,
-    UserRecord,
     queries::{
         AUDIT_COLUMNS, ApiTokenRow, AuditRow, EventRow, SESSION_COLUMNS, SessionRow, TOKEN_SELECT,
         USER_COLUMNS, UserRow, impl_queries, split_action,

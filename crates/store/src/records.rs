@@ -237,9 +237,15 @@ impl InboxState {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Pending, Self::Applied, Self::Ignored, Self::Unmatched, Self::Failed]
-            .into_iter()
-            .find(|v| v.as_str() == s)
+        [
+            Self::Pending,
+            Self::Applied,
+            Self::Ignored,
+            Self::Unmatched,
+            Self::Failed,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
     }
 }
 

@@ -42,7 +42,9 @@ async fn list_audit(
     if let (Some(since), Some(until)) = (query.since, query.until)
         && since >= until
     {
-        return Err(ApiError::BadRequest("`since` must be before `until`".into()));
+        return Err(ApiError::BadRequest(
+            "`since` must be before `until`".into(),
+        ));
     }
     let filter = AuditFilter {
         actor: query.actor,

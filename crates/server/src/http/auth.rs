@@ -15,10 +15,7 @@ use super::{
     error::{ApiError, ApiResult},
     extract::{Auth, RequestMeta},
 };
-use crate::{
-    auth::password,
-    state::{AppState, record_audit},
-};
+use crate::{auth::password, state::AppState};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(login)
@@ -77,22 +74,16 @@ async fn login(
     let (session, refresh_token) = new_session(&state, &user, now);
     tx.insert_session(&session).await?;
     tx.record_login(user.id, now).await?;
-    let event = record_audit(
-        &mut *tx,
-        &NewAudit {
-            actor: user.username.clone(),
-            action: "auth.login".into(),
-            target_type: "session".into(),
-            target_id: session.id.to_string(),
-            request_id: Some(meta.request_id),
-            after: Some(serde_json::json!({ "ip": meta.ip })),
-            ..Default::default()
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    state.hub.publish(vec![event]);
+    let audit = NewAudit {
+        actor: user.username.clone(),
+        action: "auth.login".into(),
+        target_type: "session".into(),
+        target_id: session.id.to_string(),
+        request_id: Some(meta.request_id),
+        after: Some(serde_json::json!({ "ip": meta.ip })),
+        ..Default::default()
+    };
+    state.commit(tx, Some(&audit), vec![], now).await?;
     Ok(web::Json(token_response(
         &state,
         &user,
@@ -236,23 +227,17 @@ async fn reused_refresh_token(
         .await?
         .map(|r| r.user.username);
     tx.revoke_session(session.id, now).await?;
-    let event = record_audit(
-        &mut *tx,
-        &NewAudit {
-            actor: owner.unwrap_or_else(|| "unknown".into()),
-            action: "auth.refresh_reused".into(),
-            target_type: "session".into(),
-            target_id: session.id.to_string(),
-            reason: Some("a spent refresh token was presented again; the session was ended".into()),
-            request_id: Some(meta.request_id),
-            after: Some(serde_json::json!({ "ip": meta.ip })),
-            ..Default::default()
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    state.hub.publish(vec![event]);
+    let audit = NewAudit {
+        actor: owner.unwrap_or_else(|| "unknown".into()),
+        action: "auth.refresh_reused".into(),
+        target_type: "session".into(),
+        target_id: session.id.to_string(),
+        reason: Some("a spent refresh token was presented again; the session was ended".into()),
+        request_id: Some(meta.request_id),
+        after: Some(serde_json::json!({ "ip": meta.ip })),
+        ..Default::default()
+    };
+    state.commit(tx, Some(&audit), vec![], now).await?;
     tracing::warn!(session = %session.id, "refresh token reuse; session revoked");
     Err(ApiError::Unauthorized(
         "refresh token already used; the session has been ended".into(),
@@ -298,21 +283,15 @@ async fn logout(
         ));
     };
     tx.revoke_session(session_id, now).await?;
-    let event = record_audit(
-        &mut *tx,
-        &NewAudit {
-            actor: auth.user.username.clone(),
-            action: "auth.logout".into(),
-            target_type: "session".into(),
-            target_id: session_id.to_string(),
-            request_id: Some(meta.request_id),
-            ..Default::default()
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    state.hub.publish(vec![event]);
+    let audit = NewAudit {
+        actor: auth.user.username.clone(),
+        action: "auth.logout".into(),
+        target_type: "session".into(),
+        target_id: session_id.to_string(),
+        request_id: Some(meta.request_id),
+        ..Default::default()
+    };
+    state.commit(tx, Some(&audit), vec![], now).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

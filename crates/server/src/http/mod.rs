@@ -3,7 +3,10 @@
 
 pub mod audit;
 pub mod auth;
+pub mod catalog;
+pub mod deployments;
 pub mod error;
+pub mod executors;
 pub mod extract;
 pub mod middleware;
 pub mod openapi;
@@ -30,6 +33,9 @@ pub fn register(cfg: &mut ServiceConfig) {
             .configure(tokens::configure)
             .configure(users::configure)
             .configure(audit::configure)
+            .configure(catalog::configure)
+            .configure(deployments::configure)
+            .configure(executors::configure)
             .configure(system::configure_v1)
             .configure(stream::configure),
     );

@@ -16,7 +16,7 @@ use super::{
     error::{ApiError, ApiResult},
     extract::{Auth, Paging, RequestMeta},
 };
-use crate::state::{AppState, record_audit};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_token)
@@ -74,22 +74,16 @@ async fn create_token(
     };
     let mut tx = state.store.begin().await?;
     let token = tx.insert_api_token(&new).await?;
-    let event = record_audit(
-        &mut *tx,
-        &NewAudit {
-            actor: auth.user.username.clone(),
-            action: "token.create".into(),
-            target_type: "api_token".into(),
-            target_id: token.id.to_string(),
-            after: Some(serde_json::to_value(&token).expect("tokens serialise")),
-            request_id: Some(meta.request_id),
-            ..Default::default()
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    state.hub.publish(vec![event]);
+    let audit = NewAudit {
+        actor: auth.user.username.clone(),
+        action: "token.create".into(),
+        target_type: "api_token".into(),
+        target_id: token.id.to_string(),
+        after: Some(serde_json::to_value(&token).expect("tokens serialise")),
+        request_id: Some(meta.request_id),
+        ..Default::default()
+    };
+    state.commit(tx, Some(&audit), vec![], now).await?;
     Ok(HttpResponse::Created().json(CreatedApiToken { token, secret }))
 }
 
@@ -162,22 +156,16 @@ async fn revoke_token(
         .revoke_api_token(id, now)
         .await?
         .ok_or_else(|| ApiError::Conflict("the token is already revoked".into()))?;
-    let event = record_audit(
-        &mut *tx,
-        &NewAudit {
-            actor: auth.user.username.clone(),
-            action: "token.revoke".into(),
-            target_type: "api_token".into(),
-            target_id: id.to_string(),
-            before: Some(serde_json::to_value(&record.token).expect("tokens serialise")),
-            after: Some(serde_json::to_value(&token).expect("tokens serialise")),
-            request_id: Some(meta.request_id),
-            ..Default::default()
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    state.hub.publish(vec![event]);
+    let audit = NewAudit {
+        actor: auth.user.username.clone(),
+        action: "token.revoke".into(),
+        target_type: "api_token".into(),
+        target_id: id.to_string(),
+        before: Some(serde_json::to_value(&record.token).expect("tokens serialise")),
+        after: Some(serde_json::to_value(&token).expect("tokens serialise")),
+        request_id: Some(meta.request_id),
+        ..Default::default()
+    };
+    state.commit(tx, Some(&audit), vec![], now).await?;
     Ok(web::Json(token))
 }

@@ -11,10 +11,7 @@ use super::{
     error::{ApiError, ApiResult},
     extract::{Auth, Paging, RequestMeta, role::Admin},
 };
-use crate::{
-    auth::password,
-    state::{AppState, record_audit},
-};
+use crate::{auth::password, state::AppState};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_users)
@@ -84,22 +81,16 @@ async fn create_user(
     };
     let mut tx = state.store.begin().await?;
     let user = tx.insert_user(&new).await?;
-    let event = record_audit(
-        &mut *tx,
-        &NewAudit {
-            actor: auth.user.username.clone(),
-            action: "user.create".into(),
-            target_type: "user".into(),
-            target_id: user.id.to_string(),
-            after: Some(serde_json::to_value(&user).expect("users serialise")),
-            request_id: Some(meta.request_id),
-            ..Default::default()
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    state.hub.publish(vec![event]);
+    let audit = NewAudit {
+        actor: auth.user.username.clone(),
+        action: "user.create".into(),
+        target_type: "user".into(),
+        target_id: user.id.to_string(),
+        after: Some(serde_json::to_value(&user).expect("users serialise")),
+        request_id: Some(meta.request_id),
+        ..Default::default()
+    };
+    state.commit(tx, Some(&audit), vec![], now).await?;
     Ok(HttpResponse::Created().json(user))
 }
 
@@ -188,23 +179,17 @@ async fn update_user(
     if patch.password_hash.is_some() {
         after["password_changed"] = true.into();
     }
-    let event = record_audit(
-        &mut *tx,
-        &NewAudit {
-            actor: auth.user.username.clone(),
-            action: "user.update".into(),
-            target_type: "user".into(),
-            target_id: id.to_string(),
-            before: Some(serde_json::to_value(&before).expect("users serialise")),
-            after: Some(after),
-            request_id: Some(meta.request_id),
-            ..Default::default()
-        },
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    state.hub.publish(vec![event]);
+    let audit = NewAudit {
+        actor: auth.user.username.clone(),
+        action: "user.update".into(),
+        target_type: "user".into(),
+        target_id: id.to_string(),
+        before: Some(serde_json::to_value(&before).expect("users serialise")),
+        after: Some(after),
+        request_id: Some(meta.request_id),
+        ..Default::default()
+    };
+    state.commit(tx, Some(&audit), vec![], now).await?;
     Ok(web::Json(user))
 }
 
