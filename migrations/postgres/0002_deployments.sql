@@ -58,7 +58,8 @@ CREATE TABLE deployments (
 -- At most one active deployment per target: the database refuses a second one, whatever races.
 CREATE UNIQUE INDEX deployments_one_active ON deployments (service_id, environment_id)
     WHERE status IN ('queued', 'in_progress');
-CREATE UNIQUE INDEX deployments_external_key ON deployments (source, external_id)
+-- External ids carry their source as a prefix (`github:deployment:42`).
+CREATE UNIQUE INDEX deployments_external_key ON deployments (external_id)
     WHERE external_id IS NOT NULL;
 CREATE INDEX deployments_target_idx ON deployments (service_id, environment_id, id);
 CREATE INDEX deployments_status_idx ON deployments (status, id);

@@ -11,6 +11,7 @@ pub mod settings;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod workers;
 
 pub use settings::Settings;
 pub use startup::Application;

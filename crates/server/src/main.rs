@@ -24,6 +24,11 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Apply webhook deliveries only (no HTTP), for scaled deployments.
+    Worker {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Print the default configuration as TOML.
     Config,
     /// Print the OpenAPI document.
@@ -39,6 +44,11 @@ async fn main() -> anyhow::Result<()> {
         Command::Config => print!("{}", Settings::default_toml()),
         Command::Openapi => println!("{}", serde_json::to_string_pretty(&openapi::document())?),
         Command::Serve { config } => serve(config).await?,
+        Command::Worker { config } => {
+            let settings = Settings::load(config.as_deref())?;
+            telemetry::init(settings.log_format);
+            flightdeck_server::startup::run_worker(settings).await?;
+        }
     }
     Ok(())
 }

@@ -66,6 +66,9 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub auth: AuthSettings,
     pub live: LiveSettings,
+    /// Apply webhook deliveries in this process (`FLIGHTDECK_RUN_WORKERS=false` leaves it to
+    /// `flightdeck worker` processes).
+    pub run_workers: bool,
     /// Largest accepted JSON body, in bytes.
     pub max_body_bytes: usize,
 }
@@ -117,6 +120,7 @@ impl Default for Settings {
             log_format: LogFormat::Auto,
             auth: AuthSettings::default(),
             live: LiveSettings::default(),
+            run_workers: true,
             max_body_bytes: 1024 * 1024,
         }
     }
@@ -211,6 +215,18 @@ impl Settings {
         }
         if let Some(v) = get("FLIGHTDECK_PUBLIC_URL") {
             self.public_url = Some(v.trim_end_matches('/').to_owned());
+        }
+        if let Some(v) = get("FLIGHTDECK_RUN_WORKERS") {
+            self.run_workers = match v.as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                _ => {
+                    return Err(SettingsError::Env {
+                        var: "FLIGHTDECK_RUN_WORKERS".into(),
+                        message: "expected true or false".into(),
+                    });
+                }
+            };
         }
         if let Some(v) = get("FLIGHTDECK_WEB_DIR") {
             self.web_dir = Some(v.into());

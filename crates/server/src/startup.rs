@@ -39,51 +39,15 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let options = ConnectOptions {
-            max_connections: settings.database_max_connections,
-            ..Default::default()
-        };
-        let store = flightdeck_store::connect(settings.database_url.expose(), &options).await?;
-        let bootstrap = bootstrap::ensure_admin(store.as_ref(), &settings).await?;
-        let secret = bootstrap::jwt_secret(store.as_ref(), &settings).await?;
-
-        let redis = match &settings.redis_url {
-            Some(url) => Some(
-                deadpool_redis::Config::from_url(url.expose())
-                    .create_pool(Some(deadpool_redis::Runtime::Tokio1))?,
-            ),
-            None => None,
-        };
-        let hub = Arc::new(Hub::new(settings.live.client_buffer, redis.clone()));
-        hub.start(
-            Arc::clone(&store),
-            settings.redis_url.as_ref().map(|u| u.expose().to_owned()),
-            Duration::from_secs(u64::from(settings.live.db_poll_secs.max(1))),
-            Duration::from_secs(u64::from(settings.live.retention_hours) * 3600),
-        )
-        .await?;
-
-        let web_dir = settings.resolved_web_dir();
-        let policy = SecurityPolicy(content_security_policy(web_dir.as_deref()));
         let listener = TcpListener::bind(&settings.listen)?;
         let addr = listener.local_addr()?;
-        let state = web::Data::new(AppState {
-            jwt: JwtKeys::new(&secret, settings.auth.access_token_ttl_secs),
-            limiter: RateLimiter::new(redis.clone()),
-            store,
-            hub,
-            redis,
-            metrics: Metrics::new(),
-            http: reqwest::Client::builder()
-                .user_agent(concat!("flightdeck/", env!("CARGO_PKG_VERSION")))
-                .build()?,
-            executions: Default::default(),
-            public_url: settings
-                .public_url
-                .clone()
-                .unwrap_or_else(|| format!("http://{addr}")),
-            settings: Arc::new(settings),
-        });
+        let web_dir = settings.resolved_web_dir();
+        let policy = SecurityPolicy(content_security_policy(web_dir.as_deref()));
+        let run_workers = settings.run_workers;
+        let (state, bootstrap) = build_state(settings, format!("http://{addr}")).await?;
+        if run_workers {
+            spawn_workers(&state);
+        }
         let server = serve(listener, state.clone(), web_dir.clone(), policy)?;
         Ok(Application {
             port: addr.port(),
@@ -120,6 +84,68 @@ impl Application {
         self.state.store.close().await;
         result
     }
+}
+
+/// Everything the handlers and workers share: the store (migrated), the first admin, the
+/// signing key, Redis, and the live hub.
+async fn build_state(
+    settings: Settings,
+    default_public_url: String,
+) -> anyhow::Result<(web::Data<AppState>, Option<BootstrapLogin>)> {
+    let options = ConnectOptions {
+        max_connections: settings.database_max_connections,
+        ..Default::default()
+    };
+    let store = flightdeck_store::connect(settings.database_url.expose(), &options).await?;
+    let bootstrap = bootstrap::ensure_admin(store.as_ref(), &settings).await?;
+    let secret = bootstrap::jwt_secret(store.as_ref(), &settings).await?;
+    let redis = match &settings.redis_url {
+        Some(url) => Some(
+            deadpool_redis::Config::from_url(url.expose())
+                .create_pool(Some(deadpool_redis::Runtime::Tokio1))?,
+        ),
+        None => None,
+    };
+    let hub = Arc::new(Hub::new(settings.live.client_buffer, redis.clone()));
+    hub.start(
+        Arc::clone(&store),
+        settings.redis_url.as_ref().map(|u| u.expose().to_owned()),
+        Duration::from_secs(u64::from(settings.live.db_poll_secs.max(1))),
+        Duration::from_secs(u64::from(settings.live.retention_hours) * 3600),
+    )
+    .await?;
+    let state = web::Data::new(AppState {
+        jwt: JwtKeys::new(&secret, settings.auth.access_token_ttl_secs),
+        limiter: RateLimiter::new(redis.clone()),
+        store,
+        hub,
+        redis,
+        metrics: Metrics::new(),
+        http: reqwest::Client::builder()
+            .user_agent(concat!("flightdeck/", env!("CARGO_PKG_VERSION")))
+            .build()?,
+        executions: Default::default(),
+        inbox_ready: tokio::sync::Notify::new(),
+        public_url: settings.public_url.clone().unwrap_or(default_public_url),
+        settings: Arc::new(settings),
+    });
+    Ok((state, bootstrap))
+}
+
+fn spawn_workers(state: &web::Data<AppState>) {
+    tokio::spawn(crate::workers::inbox::run(state.clone().into_inner()));
+}
+
+/// `flightdeck worker`: the background work alone, for scaled deployments where API replicas
+/// run with `FLIGHTDECK_RUN_WORKERS=false`.
+pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
+    let public_url = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", settings.listen));
+    let (state, _) = build_state(settings, public_url).await?;
+    crate::workers::inbox::run(state.into_inner()).await;
+    Ok(())
 }
 
 fn serve(

@@ -27,6 +27,8 @@ pub struct AppState {
     /// How pipelines reach this server (callback URLs): `FLIGHTDECK_PUBLIC_URL`, else the
     /// address it listens on.
     pub public_url: String,
+    /// Wakes this replica's inbox worker when a delivery is stored.
+    pub inbox_ready: tokio::sync::Notify,
 }
 
 /// The live event type for a new audit entry.

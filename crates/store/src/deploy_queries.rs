@@ -53,11 +53,10 @@ pub trait DeployQueries: Send {
     /// deployment.
     async fn insert_deployment(&mut self, new: &NewDeployment) -> StoreResult<DeploymentRecord>;
     async fn deployment_by_id(&mut self, id: Id) -> StoreResult<Option<DeploymentRecord>>;
-    async fn deployment_by_external_id(
-        &mut self,
-        source: &str,
-        external_id: &str,
-    ) -> StoreResult<Option<DeploymentRecord>>;
+    /// The deployment a CI system's events are about (`github:deployment:42`).
+    async fn deployment_by_external_id(&mut self, external_id: &str) -> StoreResult<Option<DeploymentRecord>>;
+    /// Links a deployment started here to the CI system's record of it.
+    async fn set_external_id(&mut self, id: Id, external_id: &str) -> StoreResult<()>;
     async fn deployment_by_callback_digest(
         &mut self,
         digest: &str,
@@ -596,18 +595,22 @@ macro_rules! impl_deploy_queries {
                 row.map(DeploymentRow::into_record).transpose()
             }
 
-            async fn deployment_by_external_id(
-                &mut self,
-                source: &str,
-                external_id: &str,
-            ) -> StoreResult<Option<DeploymentRecord>> {
+            async fn deployment_by_external_id(&mut self, external_id: &str) -> StoreResult<Option<DeploymentRecord>> {
                 let row: Option<DeploymentRow> =
-                    sqlx::query_as(&format!("{DEPLOYMENT_SELECT} WHERE d.source = $1 AND d.external_id = $2"))
-                        .bind(source)
+                    sqlx::query_as(&format!("{DEPLOYMENT_SELECT} WHERE d.external_id = $1"))
                         .bind(external_id)
                         .fetch_optional(&mut *self.0)
                         .await?;
                 row.map(DeploymentRow::into_record).transpose()
+            }
+
+            async fn set_external_id(&mut self, id: Id, external_id: &str) -> StoreResult<()> {
+                sqlx::query("UPDATE deployments SET external_id = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(external_id)
+                    .execute(&mut *self.0)
+                    .await?;
+                Ok(())
             }
 
             async fn deployment_by_callback_digest(&mut self, digest: &str) -> StoreResult<Option<DeploymentRecord>> {

@@ -129,6 +129,7 @@ async fn create_deployment(
         description: body.description,
         reason: None,
         rollback_to: None,
+        replaces: None,
         commit_sha: body.commit_sha,
         commit_url: body.commit_url,
         committed_at: body.committed_at,
@@ -154,6 +155,9 @@ struct Plan {
     description: Option<String>,
     reason: Option<String>,
     rollback_to: Option<Id>,
+    /// For rollbacks, the version being replaced (which may be a failed deploy's, not the
+    /// current one); deploys replace the current version.
+    replaces: Option<String>,
     commit_sha: Option<String>,
     commit_url: Option<String>,
     committed_at: Option<DateTime<Utc>>,
@@ -205,10 +209,10 @@ async fn start(
     let active = tx.active_deployment(service.id, env.id).await?;
     check_can_start(active.as_ref().map(|r| &r.deployment))
         .map_err(|e| ApiError::Conflict(e.to_string()))?;
-    let current = tx
-        .target(service.id, env.id)
-        .await?
-        .and_then(|t| t.current_version);
+    let current = match plan.replaces {
+        Some(version) => Some(version),
+        None => tx.target(service.id, env.id).await?.and_then(|t| t.current_version),
+    };
     let config: ExecutorConfig = match tx.executor_for(service.id, env.id).await? {
         Some(value) => serde_json::from_value(value).map_err(ApiError::internal)?,
         None => ExecutorConfig::Record,
@@ -522,7 +526,7 @@ async fn create_rollback(
     let (service, env) = resolve_target(&mut *tx, &body.service, &body.environment).await?;
     check_confirmation(&env, body.confirm.as_deref())
         .map_err(|e| ApiError::Validation(vec![e.field_error()]))?;
-    let (to, _) = rollback_choice(&mut *tx, &service, &env, body.to_deployment).await?;
+    let (to, from) = rollback_choice(&mut *tx, &service, &env, body.to_deployment).await?;
     let plan = Plan {
         kind: DeploymentKind::Rollback,
         version: to.version.clone(),
@@ -532,6 +536,7 @@ async fn create_rollback(
         )),
         reason: Some(body.reason.trim().to_owned()),
         rollback_to: Some(to.id),
+        replaces: from,
         commit_sha: to.commit_sha.clone(),
         commit_url: to.commit_url.clone(),
         committed_at: to.committed_at,

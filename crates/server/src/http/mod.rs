@@ -14,6 +14,7 @@ pub mod stream;
 pub mod system;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use actix_web::{
     HttpRequest,
@@ -37,7 +38,8 @@ pub fn register(cfg: &mut ServiceConfig) {
             .configure(deployments::configure)
             .configure(executors::configure)
             .configure(system::configure_v1)
-            .configure(stream::configure),
+            .configure(stream::configure)
+            .configure(webhooks::configure),
     );
 }
 

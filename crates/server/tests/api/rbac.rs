@@ -128,6 +128,7 @@ fn routes() -> Vec<Route> {
             Some(json!({ "kind": "record" })),
         ),
         r(Method::GET, "/api/v1/deployments", Some(Viewer), None),
+        r(Method::GET, "/api/v1/webhooks/deliveries", Some(Viewer), None),
         r(
             Method::POST,
             "/api/v1/deployments",
@@ -189,7 +190,11 @@ fn unique(prefix: &str) -> String {
 }
 
 /// Routes that take no user credentials: public, or authenticated by their own secret.
-const PUBLIC: [(&str, &str); 8] = [
+const PUBLIC: [(&str, &str); 12] = [
+    ("POST", "/api/v1/webhooks/github"),
+    ("POST", "/api/v1/webhooks/gitlab"),
+    ("POST", "/api/v1/webhooks/argocd"),
+    ("POST", "/api/v1/webhooks/generic"),
     ("POST", "/api/v1/deployments/{id}/status"),
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/refresh"),

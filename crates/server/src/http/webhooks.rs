@@ -1,0 +1,232 @@
+//! CI/CD webhooks (DESIGN.md "Ingestion"): verify, store durably in the inbox, answer 202.
+//! The inbox worker applies deliveries later; a redelivery is a no-op.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::Utc;
+use flightdeck_model::Page;
+use flightdeck_store::{InboxState, NewInbox};
+use flightdeck_webhooks::{Headers, Source, VerifyError};
+use serde::{Deserialize, Serialize};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::{
+    error::{ApiError, ApiResult},
+    extract::{Auth, Paging},
+};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(github)
+        .service(gitlab)
+        .service(argocd)
+        .service(generic)
+        .service(list_deliveries);
+}
+
+/// Largest accepted delivery (GitHub caps payloads at 25 MB, but deployment events are small).
+pub const MAX_DELIVERY_BYTES: usize = 5 * 1024 * 1024;
+
+/// The answer to an accepted delivery.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Accepted {
+    pub delivery_id: String,
+    /// True when this delivery was already stored: nothing new happens.
+    pub duplicate: bool,
+}
+
+/// A stored delivery, for finding the ones that matched nothing.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Delivery {
+    pub id: uuid::Uuid,
+    pub source: String,
+    pub delivery_id: String,
+    pub event_type: Option<String>,
+    pub received_at: chrono::DateTime<Utc>,
+    /// `pending`, `applied`, `ignored`, `unmatched` or `failed`.
+    pub state: String,
+    /// Why it was ignored, unmatched or failed.
+    pub note: Option<String>,
+    pub processed_at: Option<chrono::DateTime<Utc>>,
+}
+
+struct RequestHeaders<'a>(&'a HttpRequest);
+
+impl Headers for RequestHeaders<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        self.0
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+}
+
+/// The header carrying the event type, which the worker needs again to parse.
+fn event_header(source: Source) -> Option<&'static str> {
+    match source {
+        Source::Github => Some("x-github-event"),
+        Source::Gitlab => Some("x-gitlab-event"),
+        Source::Argocd | Source::Generic => None,
+    }
+}
+
+async fn ingest(
+    state: &AppState,
+    source: Source,
+    req: &HttpRequest,
+    body: &[u8],
+) -> ApiResult<HttpResponse> {
+    if body.len() > MAX_DELIVERY_BYTES {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "deliveries are limited to {MAX_DELIVERY_BYTES} bytes"
+        )));
+    }
+    let secret = state
+        .settings
+        .webhook_secrets
+        .get(source.as_str())
+        .map(|s| s.expose().as_bytes().to_vec())
+        .unwrap_or_default();
+    let headers = RequestHeaders(req);
+    let now = Utc::now();
+    source
+        .verify(&headers, body, &secret, now)
+        .map_err(|e| match e {
+            VerifyError::SecretNotConfigured => ApiError::Unauthorized(format!(
+                "{source} webhooks are not enabled: no secret is configured"
+            )),
+            e => ApiError::Unauthorized(e.to_string()),
+        })?;
+    // Parse now as well, so garbage is refused here and never stored.
+    let inbound = source
+        .parse(&headers, body)
+        .map_err(|e| match e.http_status() {
+            400 => ApiError::BadRequest(e.to_string()),
+            _ => ApiError::Unprocessable(e.to_string()),
+        })?;
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::BadRequest("the body is not UTF-8".into()))?;
+    let new = NewInbox {
+        id: uuid::Uuid::now_v7(),
+        source: source.as_str().into(),
+        delivery_id: inbound.delivery_id.clone(),
+        event_type: event_header(source).and_then(|h| headers.get(h)),
+        body: text.to_owned(),
+        now,
+    };
+    let inserted = state.store.conn().await?.insert_inbox(&new).await?;
+    if inserted {
+        state.inbox_ready.notify_one();
+    }
+    Ok(HttpResponse::Accepted().json(Accepted {
+        delivery_id: inbound.delivery_id,
+        duplicate: !inserted,
+    }))
+}
+
+/// GitHub: `deployment`, `deployment_status`, `workflow_run` (workflows named like "Deploy to
+/// production") and `ping`, signed with `X-Hub-Signature-256`.
+#[utoipa::path(tag = "webhooks", request_body(content = Object, description = "GitHub's payload"),
+    responses((status = 202, description = "Stored; applied shortly", body = Accepted),
+              (status = 400, description = "Malformed payload"), (status = 401, description = "Bad or missing signature, or no secret configured"),
+              (status = 413, description = "Too large"), (status = 422, description = "Valid JSON that is not a usable event")))]
+#[post("/webhooks/github")]
+async fn github(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    ingest(&state, Source::Github, &req, &body).await
+}
+
+/// GitLab Deployment Hook, authenticated by `X-Gitlab-Token`.
+#[utoipa::path(tag = "webhooks", request_body(content = Object, description = "GitLab's payload"),
+    responses((status = 202, description = "Stored; applied shortly", body = Accepted),
+              (status = 400, description = "Malformed payload"), (status = 401, description = "Bad or missing token"),
+              (status = 413, description = "Too large"), (status = 422, description = "Valid JSON that is not a usable event")))]
+#[post("/webhooks/gitlab")]
+async fn gitlab(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    ingest(&state, Source::Gitlab, &req, &body).await
+}
+
+/// Argo CD notifications with the template in `crates/webhooks/ARGOCD.md`, bearer token.
+#[utoipa::path(tag = "webhooks", request_body(content = Object, description = "The documented template's body"),
+    responses((status = 202, description = "Stored; applied shortly", body = Accepted),
+              (status = 400, description = "Malformed payload"), (status = 401, description = "Bad or missing token"),
+              (status = 413, description = "Too large"), (status = 422, description = "Valid JSON that is not a usable event")))]
+#[post("/webhooks/argocd")]
+async fn argocd(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    ingest(&state, Source::Argocd, &req, &body).await
+}
+
+/// Flightdeck's own schema (`crates/webhooks/GENERIC.md`), signed with
+/// `X-Flightdeck-Signature: t=…,v1=…` (5-minute tolerance).
+#[utoipa::path(tag = "webhooks", request_body(content = Object, description = "The generic schema"),
+    responses((status = 202, description = "Stored; applied shortly", body = Accepted),
+              (status = 400, description = "Malformed payload"), (status = 401, description = "Bad, stale or missing signature"),
+              (status = 413, description = "Too large"), (status = 422, description = "Valid JSON that is not a usable event")))]
+#[post("/webhooks/generic")]
+async fn generic(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    ingest(&state, Source::Generic, &req, &body).await
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct DeliveryQuery {
+    /// `pending`, `applied`, `ignored`, `unmatched` or `failed`.
+    state: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// Stored deliveries, newest first — e.g. `?state=unmatched` for events that matched no service
+/// or environment (they are kept, never dropped).
+#[utoipa::path(tag = "webhooks", params(DeliveryQuery), security(("bearer" = [])),
+    responses((status = 200, description = "A page of deliveries", body = Page<Delivery>)))]
+#[get("/webhooks/deliveries")]
+async fn list_deliveries(
+    _auth: Auth,
+    state: web::Data<AppState>,
+    query: web::Query<DeliveryQuery>,
+) -> ApiResult<web::Json<Page<Delivery>>> {
+    let paging = Paging::from_params(query.limit, query.cursor.as_deref())?;
+    let filter = match query.state.as_deref() {
+        None => None,
+        Some(s) => Some(
+            InboxState::parse(s)
+                .ok_or_else(|| ApiError::BadRequest(format!("unknown state `{s}`")))?,
+        ),
+    };
+    let rows = state
+        .store
+        .conn()
+        .await?
+        .list_inbox(filter, paging.after, paging.limit + 1)
+        .await?;
+    let items = rows
+        .into_iter()
+        .map(|r| Delivery {
+            id: r.id,
+            source: r.source,
+            delivery_id: r.delivery_id,
+            event_type: r.event_type,
+            received_at: r.received_at,
+            state: r.state.as_str().into(),
+            note: r.note,
+            processed_at: r.processed_at,
+        })
+        .collect();
+    Ok(web::Json(paging.page(items, |d| d.id)))
+}

@@ -1,0 +1,3 @@
+//! Background work: applying webhook deliveries from the inbox.
+
+pub mod inbox;
