@@ -379,6 +379,11 @@ impl Client {
             .await
     }
 
+    /// DORA figures; `query` pairs: service, environment, since, until.
+    pub async fn dora(&self, query: &[(&str, &str)]) -> Result<DoraMetrics> {
+        self.get("api/v1/dora", &query).await
+    }
+
     // --- system ---
 
     pub async fn readyz(&self) -> Result<Readiness> {

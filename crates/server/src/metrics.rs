@@ -13,6 +13,7 @@ pub struct Metrics {
     latency: HistogramVec,
     pool: IntGaugeVec,
     ws_clients: IntGauge,
+    inbox_depth: IntGauge,
 }
 
 impl Default for Metrics {
@@ -48,11 +49,17 @@ impl Metrics {
         .expect("metric");
         let ws_clients =
             IntGauge::new("websocket_clients", "Connected live-feed clients").expect("metric");
+        let inbox_depth = IntGauge::new(
+            "inbox_depth",
+            "Webhook deliveries stored and not yet applied",
+        )
+        .expect("metric");
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(pool.clone()),
             Box::new(ws_clients.clone()),
+            Box::new(inbox_depth.clone()),
         ] {
             registry.register(c).expect("unique metric names");
         }
@@ -62,6 +69,7 @@ impl Metrics {
             latency,
             pool,
             ws_clients,
+            inbox_depth,
         }
     }
 
@@ -76,7 +84,16 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
-    pub fn render(&self, pool: flightdeck_store::PoolStats, ws_clients: i64) -> String {
+    /// `inbox_depth` is `None` when the database could not say (the gauge keeps its last value).
+    pub fn render(
+        &self,
+        pool: flightdeck_store::PoolStats,
+        ws_clients: i64,
+        inbox_depth: Option<i64>,
+    ) -> String {
+        if let Some(depth) = inbox_depth {
+            self.inbox_depth.set(depth);
+        }
         self.pool
             .with_label_values(&["idle"])
             .set(i64::from(pool.idle));

@@ -211,7 +211,10 @@ async fn start(
         .map_err(|e| ApiError::Conflict(e.to_string()))?;
     let current = match plan.replaces {
         Some(version) => Some(version),
-        None => tx.target(service.id, env.id).await?.and_then(|t| t.current_version),
+        None => tx
+            .target(service.id, env.id)
+            .await?
+            .and_then(|t| t.current_version),
     };
     let config: ExecutorConfig = match tx.executor_for(service.id, env.id).await? {
         Some(value) => serde_json::from_value(value).map_err(ApiError::internal)?,

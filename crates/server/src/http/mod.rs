@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod deployments;
+pub mod dora;
 pub mod error;
 pub mod executors;
 pub mod extract;
@@ -36,6 +37,7 @@ pub fn register(cfg: &mut ServiceConfig) {
             .configure(audit::configure)
             .configure(catalog::configure)
             .configure(deployments::configure)
+            .configure(dora::configure)
             .configure(executors::configure)
             .configure(system::configure_v1)
             .configure(stream::configure)

@@ -75,9 +75,13 @@ async fn redis_ping(pool: &deadpool_redis::Pool) -> anyhow::Result<()> {
 )]
 #[get("/metrics")]
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let depth = match state.store.conn().await {
+        Ok(mut db) => db.inbox_depth().await.ok(),
+        Err(_) => None,
+    };
     let text = state
         .metrics
-        .render(state.store.pool_stats(), state.hub.client_count());
+        .render(state.store.pool_stats(), state.hub.client_count(), depth);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(text)

@@ -128,7 +128,13 @@ fn routes() -> Vec<Route> {
             Some(json!({ "kind": "record" })),
         ),
         r(Method::GET, "/api/v1/deployments", Some(Viewer), None),
-        r(Method::GET, "/api/v1/webhooks/deliveries", Some(Viewer), None),
+        r(
+            Method::GET,
+            "/api/v1/webhooks/deliveries",
+            Some(Viewer),
+            None,
+        ),
+        r(Method::GET, "/api/v1/dora", Some(Viewer), None),
         r(
             Method::POST,
             "/api/v1/deployments",
