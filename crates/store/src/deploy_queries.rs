@@ -54,7 +54,10 @@ pub trait DeployQueries: Send {
     async fn insert_deployment(&mut self, new: &NewDeployment) -> StoreResult<DeploymentRecord>;
     async fn deployment_by_id(&mut self, id: Id) -> StoreResult<Option<DeploymentRecord>>;
     /// The deployment a CI system's events are about (`github:deployment:42`).
-    async fn deployment_by_external_id(&mut self, external_id: &str) -> StoreResult<Option<DeploymentRecord>>;
+    async fn deployment_by_external_id(
+        &mut self,
+        external_id: &str,
+    ) -> StoreResult<Option<DeploymentRecord>>;
     /// Links a deployment started here to the CI system's record of it.
     async fn set_external_id(&mut self, id: Id, external_id: &str) -> StoreResult<()>;
     async fn deployment_by_callback_digest(
@@ -163,6 +166,35 @@ pub trait DeployQueries: Send {
         limit: u32,
     ) -> StoreResult<Vec<InboxRecord>>;
     async fn inbox_depth(&mut self) -> StoreResult<i64>;
+
+    // --- idempotency ---
+    async fn idempotent_response(
+        &mut self,
+        key: &IdempotencyKey,
+    ) -> StoreResult<Option<StoredResponse>>;
+    /// Fails with a conflict when the key was saved meanwhile (a concurrent retry).
+    async fn save_idempotent_response(
+        &mut self,
+        key: &IdempotencyKey,
+        response: &StoredResponse,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+}
+
+/// Who sent which key to which endpoint.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    pub actor: String,
+    pub endpoint: String,
+    pub key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    /// A digest of the request body, so a key reused for a different request is refused.
+    pub request_digest: String,
+    pub status: u16,
+    pub body: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -931,6 +963,45 @@ macro_rules! impl_deploy_queries {
                 .fetch_all(&mut *self.0)
                 .await?;
                 rows.into_iter().map(InboxRow::into_record).collect()
+            }
+
+            async fn idempotent_response(&mut self, key: &IdempotencyKey) -> StoreResult<Option<StoredResponse>> {
+                let row: Option<(String, i32, String)> = sqlx::query_as(
+                    "SELECT request_digest, status, response FROM idempotency_keys \
+                     WHERE actor = $1 AND endpoint = $2 AND key = $3",
+                )
+                .bind(&key.actor)
+                .bind(&key.endpoint)
+                .bind(&key.key)
+                .fetch_optional(&mut *self.0)
+                .await?;
+                Ok(row.map(|(request_digest, status, body)| StoredResponse {
+                    request_digest,
+                    status: status as u16,
+                    body,
+                }))
+            }
+
+            async fn save_idempotent_response(
+                &mut self,
+                key: &IdempotencyKey,
+                response: &StoredResponse,
+                now: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO idempotency_keys (actor, endpoint, key, request_digest, status, response, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&key.actor)
+                .bind(&key.endpoint)
+                .bind(&key.key)
+                .bind(&response.request_digest)
+                .bind(i32::from(response.status))
+                .bind(&response.body)
+                .bind(now)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(())
             }
 
             async fn inbox_depth(&mut self) -> StoreResult<i64> {

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use deploy_queries::DeployQueries;
+pub use deploy_queries::{DeployQueries, IdempotencyKey, StoredResponse};
 pub use error::{StoreError, StoreResult};
 pub use queries::Queries;
 pub use records::*;

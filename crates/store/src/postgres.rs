@@ -24,8 +24,8 @@ use crate::{
     UserPatch, UserRecord,
     deploy_queries::{
         DEPLOYMENT_SELECT, DeploymentEventRow, DeploymentRow, ENVIRONMENT_COLUMNS, EnvironmentRow,
-        INBOX_COLUMNS, InboxRow, LogRow, SERVICE_COLUMNS, ServiceRow, deployments,
-        impl_deploy_queries, kind_name, stream_name,
+        INBOX_COLUMNS, IdempotencyKey, InboxRow, LogRow, SERVICE_COLUMNS, ServiceRow,
+        StoredResponse, deployments, impl_deploy_queries, kind_name, stream_name,
     },
     queries::{
         AUDIT_COLUMNS, ApiTokenRow, AuditRow, EventRow, SESSION_COLUMNS, SessionRow, TOKEN_SELECT,

@@ -26,6 +26,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{
     error::{ApiError, ApiResult},
     extract::{Auth, Paging, RequestMeta, bearer_token, role::Deployer},
+    idempotency::Idempotency,
 };
 use crate::{
     deploy::{self, Report, deployment_event, executor::Vars},
@@ -111,9 +112,14 @@ async fn create_deployment(
     auth: Auth<Deployer>,
     state: web::Data<AppState>,
     meta: RequestMeta,
+    req: HttpRequest,
     body: web::Json<CreateDeployment>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
+    let idempotency = Idempotency::from_request(&req, &auth.user.username, "deployments", &body)?;
+    if let Some(replayed) = idempotency.replay(&state).await? {
+        return Ok(replayed);
+    }
     catalog::validate_create_deployment(&body).map_err(ApiError::Validation)?;
     let now = Utc::now();
     let mut tx = state.store.begin().await?;
@@ -139,6 +145,7 @@ async fn create_deployment(
         tx,
         &auth.user.username,
         meta,
+        &idempotency,
         &service,
         &env,
         plan,
@@ -201,6 +208,7 @@ async fn start(
     mut tx: Box<dyn Tx>,
     actor: &str,
     meta: RequestMeta,
+    idempotency: &Idempotency,
     service: &Service,
     env: &Environment,
     plan: Plan,
@@ -280,6 +288,8 @@ async fn start(
         reason: d.reason.clone().or(d.description.clone()),
         request_id: Some(meta.request_id),
     };
+    // A replay answers without the callback token: secrets are shown once, never stored.
+    idempotency.save(&mut *tx, 202, &d, now).await?;
     state
         .commit(tx, Some(&audit), vec![deployment_event(&d)], now)
         .await?;
@@ -520,9 +530,14 @@ async fn create_rollback(
     auth: Auth<Deployer>,
     state: web::Data<AppState>,
     meta: RequestMeta,
+    req: HttpRequest,
     body: web::Json<CreateRollback>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
+    let idempotency = Idempotency::from_request(&req, &auth.user.username, "rollbacks", &body)?;
+    if let Some(replayed) = idempotency.replay(&state).await? {
+        return Ok(replayed);
+    }
     catalog::validate_create_rollback(&body).map_err(ApiError::Validation)?;
     let now = Utc::now();
     let mut tx = state.store.begin().await?;
@@ -549,6 +564,7 @@ async fn create_rollback(
         tx,
         &auth.user.username,
         meta,
+        &idempotency,
         &service,
         &env,
         plan,

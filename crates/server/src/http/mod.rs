@@ -9,6 +9,7 @@ pub mod dora;
 pub mod error;
 pub mod executors;
 pub mod extract;
+pub mod idempotency;
 pub mod middleware;
 pub mod openapi;
 pub mod stream;
