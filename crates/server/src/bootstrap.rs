@@ -110,3 +110,133 @@ fn random_password() -> String {
         .map(char::from)
         .collect()
 }
+
+/// Applies the config file's catalog: creates what is missing, updates what differs, sets the
+/// declared executors — all in one transaction with audit entries by `config`.
+pub async fn apply_catalog(
+    store: &dyn Store,
+    catalog: &crate::settings::CatalogSettings,
+) -> anyhow::Result<()> {
+    use flightdeck_domain::catalog::{validate_create_environment, validate_create_service};
+    use flightdeck_model::CreateEnvironment;
+    use flightdeck_store::{EnvironmentPatch, NewEnvironment, NewService, ServicePatch};
+
+    if catalog.services.is_empty()
+        && catalog.environments.is_empty()
+        && catalog.executors.is_empty()
+    {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let mut tx = store.begin().await?;
+    let mut changes = Vec::new();
+    for spec in &catalog.services {
+        validate_create_service(spec)
+            .map_err(|e| anyhow::anyhow!("catalog service `{}`: {e:?}", spec.slug))?;
+        match tx.service_by_slug(&spec.slug).await? {
+            None => {
+                let new = NewService {
+                    id: Id::now_v7(),
+                    slug: spec.slug.clone(),
+                    name: spec.name.clone(),
+                    team: spec.team.clone(),
+                    repositories: spec.repositories.clone(),
+                    now,
+                };
+                tx.insert_service(&new).await?;
+                changes.push(("service.create", spec.slug.clone()));
+            }
+            Some(existing) => {
+                let differs = existing.name != spec.name
+                    || existing.team != spec.team
+                    || existing.repositories != spec.repositories;
+                if differs {
+                    let patch = ServicePatch {
+                        name: Some(spec.name.clone()),
+                        team: spec.team.clone(),
+                        repositories: Some(spec.repositories.clone()),
+                    };
+                    tx.update_service(existing.id, &patch, now).await?;
+                    changes.push(("service.update", spec.slug.clone()));
+                }
+            }
+        }
+    }
+    for spec in &catalog.environments {
+        let as_create = CreateEnvironment {
+            slug: spec.slug.clone(),
+            name: spec.name.clone(),
+            rank: spec.rank,
+            protected: spec.protected,
+            aliases: spec.aliases.clone(),
+            freeze_windows: spec.freeze_windows.clone(),
+        };
+        validate_create_environment(&as_create)
+            .map_err(|e| anyhow::anyhow!("catalog environment `{}`: {e:?}", spec.slug))?;
+        let env = match tx.environment_by_slug(&spec.slug).await? {
+            None => {
+                let new = NewEnvironment {
+                    id: Id::now_v7(),
+                    slug: spec.slug.clone(),
+                    name: spec.name.clone(),
+                    rank: spec.rank,
+                    protected: spec.protected,
+                    aliases: spec.aliases.clone(),
+                    freeze_windows: spec.freeze_windows.clone(),
+                    now,
+                };
+                changes.push(("environment.create", spec.slug.clone()));
+                tx.insert_environment(&new).await?
+            }
+            Some(existing) => {
+                let patch = EnvironmentPatch {
+                    name: Some(spec.name.clone()),
+                    rank: Some(spec.rank),
+                    protected: Some(spec.protected),
+                    aliases: Some(spec.aliases.clone()),
+                    freeze_windows: Some(spec.freeze_windows.clone()),
+                };
+                let updated = tx.update_environment(existing.id, &patch, now).await?;
+                if updated != existing {
+                    changes.push(("environment.update", spec.slug.clone()));
+                }
+                updated
+            }
+        };
+        if let Some(executor) = &spec.executor {
+            tx.put_executor(env.id, None, &serde_json::to_value(executor)?, now)
+                .await?;
+        }
+    }
+    for spec in &catalog.executors {
+        let env = tx.environment_by_slug(&spec.environment).await?;
+        let service = tx.service_by_slug(&spec.service).await?;
+        let (Some(env), Some(service)) = (env, service) else {
+            anyhow::bail!(
+                "catalog executor for {}/{}: no such environment or service",
+                spec.environment,
+                spec.service
+            );
+        };
+        tx.put_executor(
+            env.id,
+            Some(service.id),
+            &serde_json::to_value(&spec.executor)?,
+            now,
+        )
+        .await?;
+    }
+    for (action, slug) in changes {
+        let entry = NewAudit {
+            actor: "config".into(),
+            action: action.into(),
+            target_type: action.split('.').next().unwrap_or("catalog").into(),
+            target_id: slug,
+            reason: Some("declared in the config file".into()),
+            ..Default::default()
+        };
+        record_audit(&mut *tx, &entry, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -66,6 +66,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub auth: AuthSettings,
     pub live: LiveSettings,
+    /// Services, environments and executors declared in the config file, applied at start.
+    pub catalog: CatalogSettings,
     /// Apply webhook deliveries in this process (`FLIGHTDECK_RUN_WORKERS=false` leaves it to
     /// `flightdeck worker` processes).
     pub run_workers: bool,
@@ -100,6 +102,40 @@ pub struct LiveSettings {
     pub heartbeat_secs: u32,
 }
 
+/// The catalog as code: created when missing and updated to match at every start, so a
+/// config file under version control can own it. Entries the file does not name are left alone.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CatalogSettings {
+    pub services: Vec<flightdeck_model::CreateService>,
+    pub environments: Vec<EnvironmentSpec>,
+    /// Per-service executor overrides.
+    pub executors: Vec<TargetExecutorSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct EnvironmentSpec {
+    pub slug: String,
+    pub name: String,
+    pub rank: i32,
+    #[serde(default)]
+    pub protected: bool,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub freeze_windows: Vec<flightdeck_model::FreezeWindow>,
+    /// How deployments to it happen; absent: `record`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executor: Option<flightdeck_model::ExecutorConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct TargetExecutorSpec {
+    pub environment: String,
+    pub service: String,
+    pub executor: flightdeck_model::ExecutorConfig,
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -120,6 +156,7 @@ impl Default for Settings {
             log_format: LogFormat::Auto,
             auth: AuthSettings::default(),
             live: LiveSettings::default(),
+            catalog: CatalogSettings::default(),
             run_workers: true,
             max_body_bytes: 1024 * 1024,
         }

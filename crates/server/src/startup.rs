@@ -99,6 +99,7 @@ async fn build_state(
     let store = flightdeck_store::connect(settings.database_url.expose(), &options).await?;
     let bootstrap = bootstrap::ensure_admin(store.as_ref(), &settings).await?;
     let secret = bootstrap::jwt_secret(store.as_ref(), &settings).await?;
+    bootstrap::apply_catalog(store.as_ref(), &settings.catalog).await?;
     let redis = match &settings.redis_url {
         Some(url) => Some(
             deadpool_redis::Config::from_url(url.expose())
