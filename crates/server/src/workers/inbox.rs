@@ -55,18 +55,16 @@ pub async fn drain(state: &AppState) -> StoreResult<usize> {
         events.extend(outcome.events);
         audits.extend(outcome.audit);
     }
-    // One commit for the batch; audit entries go through the same path as every change.
+    // One commit for the batch: every change, its audit entry and its live events together.
     let n = batch.len();
-    let mut audits = audits.into_iter();
-    let first = audits.next();
-    for extra in audits {
-        let saved = tx.insert_audit(&extra, now).await?;
+    for entry in audits {
+        let saved = tx.insert_audit(&entry, now).await?;
         events.push((
             crate::state::AUDIT_CREATED,
-            serde_json::to_value(&saved).expect("serialises"),
+            serde_json::to_value(&saved).expect("audit entries serialise"),
         ));
     }
-    state.commit(tx, first.as_ref(), events, now).await?;
+    state.commit(tx, None, events, now).await?;
     Ok(n)
 }
 
