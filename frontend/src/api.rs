@@ -11,63 +11,15 @@ use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::components::toast::{Toasts, use_toasts};
 use crate::storage::{self, StoredSession};
 
 /// Refresh this long before the access token expires, so calls never race its expiry.
 const REFRESH_AHEAD_MS: f64 = 60_000.0;
 
+pub use crate::error::AppError;
+
 pub type ApiResult<T> = Result<T, AppError>;
-
-/// An error as the UI shows it: the problem's `detail` when the server sent one.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AppError {
-    pub status: Option<u16>,
-    pub message: String,
-    pub request_id: Option<String>,
-}
-
-impl AppError {
-    pub fn new(message: impl Into<String>) -> Self {
-        AppError { status: None, message: message.into(), request_id: None }
-    }
-
-    fn signed_out() -> Self {
-        AppError { status: Some(401), message: "You are signed out.".into(), request_id: None }
-    }
-}
-
-impl std::fmt::Display for AppError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for AppError {}
-
-impl From<ClientError> for AppError {
-    fn from(err: ClientError) -> Self {
-        let status = err.status();
-        match err {
-            ClientError::Api(p) => AppError {
-                status,
-                message: p.message().to_owned(),
-                request_id: p.request_id.clone(),
-            },
-            ClientError::Http { status, .. } => AppError {
-                status: Some(status),
-                message: format!("The server answered HTTP {status}."),
-                request_id: None,
-            },
-            // fetch() rejects with an opaque TypeError; say what it practically means.
-            ClientError::Transport(_) => AppError {
-                status,
-                message: "Cannot reach the Flightdeck server. Check your connection.".into(),
-                request_id: None,
-            },
-            ClientError::Url(e) => AppError::new(e.to_string()),
-        }
-    }
-}
 
 /// Who is using the app right now.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,6 +47,7 @@ struct Inner {
 pub struct Api {
     pub auth: RwSignal<Auth>,
     inner: StoredValue<Inner, LocalStorage>,
+    toasts: Toasts,
 }
 
 pub fn use_api() -> Api {
@@ -107,11 +60,19 @@ fn now_ms() -> f64 {
 
 impl Api {
     /// Creates the API for this page's origin and, when a session was stored, restores it.
+    /// Needs [`Toasts`] provided first (a session that ends by itself says so).
     pub fn provide() -> Api {
-        let origin = window().location().origin().unwrap_or_else(|_| "http://localhost".into());
+        let origin = window()
+            .location()
+            .origin()
+            .unwrap_or_else(|_| "http://localhost".into());
         let client = Client::new(&origin).expect("the page origin is a valid URL");
         let stored = storage::load_session();
-        let auth = if stored.is_some() { Auth::Restoring } else { Auth::SignedOut };
+        let auth = if stored.is_some() {
+            Auth::Restoring
+        } else {
+            Auth::SignedOut
+        };
         let api = Api {
             auth: RwSignal::new(auth),
             inner: StoredValue::new_local(Inner {
@@ -120,6 +81,7 @@ impl Api {
                 refreshing: None,
                 generation: 0,
             }),
+            toasts: use_toasts(),
         };
         provide_context(api);
         api.follow_other_tabs();
@@ -135,7 +97,9 @@ impl Api {
     }
 
     pub fn access_token(&self) -> Option<String> {
-        self.inner.try_with_value(|i| i.session.as_ref().map(|s| s.access_token.clone())).flatten()
+        self.inner
+            .try_with_value(|i| i.session.as_ref().map(|s| s.access_token.clone()))
+            .flatten()
     }
 
     pub fn me(&self) -> Option<Me> {
@@ -171,15 +135,13 @@ impl Api {
         Ok(())
     }
 
-    /// Ends the session on the server (best effort) and forgets it here.
+    /// Ends the session on the server, then forgets it here. Sent without the refresh token:
+    /// the server ends the access token's own session, which stays right even when the call
+    /// had to refresh (and so rotate the refresh token) first.
     pub async fn logout(&self) {
-        let session = self.inner.with_value(|i| i.session.clone());
+        // Best effort: signed out locally regardless; a failure leaves a session to expire.
+        let _ = self.call(|c| async move { c.logout(None).await }).await;
         self.forget();
-        if let Some(session) = session {
-            let client = self.anonymous().with_token(session.access_token);
-            // Already signed out locally; a failure here only leaves a session to expire.
-            let _ = client.logout(Some(&session.refresh_token)).await;
-        }
     }
 
     /// Makes sure the access token that was just refused (`stale`) is replaced. Concurrent
@@ -191,7 +153,10 @@ impl Api {
                 Some(s) if s.access_token != stale => return Ok(None),
                 Some(_) => {}
             }
-            let fut = i.refreshing.get_or_insert_with(|| self.refresh_future()).clone();
+            let fut = i
+                .refreshing
+                .get_or_insert_with(|| self.refresh_future())
+                .clone();
             Ok(Some(fut))
         });
         match shared {
@@ -214,7 +179,10 @@ impl Api {
     }
 
     async fn refresh_now(&self) -> ApiResult<()> {
-        let mine = self.inner.with_value(|i| i.session.clone()).ok_or_else(AppError::signed_out)?;
+        let mine = self
+            .inner
+            .with_value(|i| i.session.clone())
+            .ok_or_else(AppError::signed_out)?;
         // Another tab may have rotated the pair already: spending our old refresh token now
         // would count as reuse and end the session everywhere.
         if let Some(theirs) = storage::load_session()
@@ -237,11 +205,22 @@ impl Api {
                 Ok(())
             }
             Err(err) if matches!(err.status(), Some(400 | 401 | 403)) => {
+                // Another tab refreshed with the same token a moment earlier: it stored the new
+                // pair, which is ours to use (the server refuses the second use but keeps the
+                // session).
+                if let Some(theirs) = storage::load_session()
+                    && theirs.refresh_token != refresh_token
+                {
+                    self.set_session(theirs);
+                    return Ok(());
+                }
                 // The session is over (expired, revoked, or the user was disabled).
+                let message = "Your session has ended. Please sign in again.";
                 self.forget();
+                self.toasts.error(message);
                 Err(AppError {
                     status: Some(401),
-                    message: "Your session has ended. Please sign in again.".into(),
+                    message: message.into(),
                     request_id: None,
                 })
             }
@@ -251,27 +230,29 @@ impl Api {
     }
 
     async fn restore(&self) {
-        let expiring = self
-            .inner
-            .with_value(|i| i.session.as_ref().map(|s| s.expires_at_ms - now_ms() < REFRESH_AHEAD_MS))
-            .unwrap_or(true);
-        if expiring {
-            let stale = self.access_token().unwrap_or_default();
-            if self.refresh_after(&stale).await.is_err() {
-                self.forget();
-                return;
-            }
-        }
-        match self.call(|c| async move { c.me().await }).await {
-            Ok(me) => {
-                self.auth.set(Auth::SignedIn(me));
-                let expires_at = self.inner.with_value(|i| i.session.as_ref().map(|s| s.expires_at_ms));
-                if let Some(expires_at) = expires_at {
-                    self.schedule_refresh(expires_at);
-                }
+        match self.restore_session().await {
+            Ok(me) => self.auth.set(Auth::SignedIn(me)),
+            // The server is unreachable, not the session invalid: keep it stored, so a reload
+            // once the server is back still finds it.
+            Err(err) if err.status.is_none() => {
+                self.forget_here();
+                self.toasts.error(err.message);
             }
             Err(_) => self.forget(),
         }
+    }
+
+    async fn restore_session(&self) -> ApiResult<Me> {
+        let session = self
+            .inner
+            .with_value(|i| i.session.clone())
+            .ok_or_else(AppError::signed_out)?;
+        if session.expires_at_ms - now_ms() < REFRESH_AHEAD_MS {
+            self.refresh_after(&session.access_token).await?;
+        } else {
+            self.schedule_refresh(session.expires_at_ms);
+        }
+        self.call(|c| async move { c.me().await }).await
     }
 
     fn adopt(&self, tokens: &TokenResponse) {
@@ -295,6 +276,11 @@ impl Api {
 
     fn forget(&self) {
         storage::save_session(None);
+        self.forget_here();
+    }
+
+    /// Signs this tab out without touching storage.
+    fn forget_here(&self) {
         self.inner.try_update_value(|i| {
             i.session = None;
             i.generation += 1;
@@ -320,7 +306,9 @@ impl Api {
         let wait = (expires_at_ms - now_ms() - REFRESH_AHEAD_MS - jitter).max(5_000.0);
         spawn_local(async move {
             TimeoutFuture::new(wait.min(u32::MAX as f64) as u32).await;
-            let current = api.inner.try_with_value(|i| (i.generation, i.session.clone()));
+            let current = api
+                .inner
+                .try_with_value(|i| (i.generation, i.session.clone()));
             if let Some((g, Some(session))) = current
                 && g == generation
                 && let Err(err) = api.refresh_after(&session.access_token).await

@@ -2,13 +2,20 @@
 //! signed-in shell (which owns the live feed).
 
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
 use leptos_router::StaticSegment;
+use leptos_router::components::{Route, Router, Routes};
 
 use crate::api::{Api, Auth};
-use crate::components::{layout::Header, states::Loading, toast::{ToastStack, Toasts}};
+use crate::components::{
+    layout::Header,
+    states::Loading,
+    toast::{ToastStack, Toasts},
+};
 use crate::live::Live;
-use crate::pages::{audit::AuditPage, login::LoginPage, not_found::NotFound, placeholders::*, settings::SettingsPage};
+use crate::pages::{
+    audit::AuditPage, login::LoginPage, not_found::NotFound, placeholders::*,
+    settings::SettingsPage,
+};
 use crate::routes::Page;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,19 +54,31 @@ pub fn App() -> impl IntoView {
 fn Shell() -> impl IntoView {
     let api = crate::api::use_api();
     Live::provide(api);
+    let location = leptos_router::hooks::use_location();
+    // The tab title names the page, so a row of Flightdeck tabs can be told apart.
+    Effect::new(move |_| {
+        let title = location
+            .pathname
+            .with(|p| Page::for_path(p))
+            .map(Page::title);
+        document().set_title(&match title {
+            Some(t) => format!("{t} · Flightdeck"),
+            None => "Flightdeck".into(),
+        });
+    });
     view! {
         <div class="shell">
             <Header />
             <main class="main" id="main" tabindex="-1">
                 <Routes fallback=|| view! { <NotFound /> }>
-                    <Route path=StaticSegment("") view=OverviewPage />
+                    <Route path=StaticSegment(Page::Overview.segment()) view=OverviewPage />
                     <Route path=StaticSegment(Page::Deployments.segment()) view=DeploymentsPage />
                     <Route path=StaticSegment(Page::Health.segment()) view=HealthPage />
                     <Route path=StaticSegment(Page::Alerts.segment()) view=AlertsPage />
                     <Route path=StaticSegment(Page::Audit.segment()) view=AuditPage />
                     <Route path=StaticSegment(Page::Settings.segment()) view=SettingsPage />
                     <Route
-                        path=(StaticSegment(Page::Settings.segment()), StaticSegment(Page::Users.id()))
+                        path=(StaticSegment(Page::Users.segment()), StaticSegment(Page::Users.subsegment()))
                         view=SettingsPage
                     />
                 </Routes>

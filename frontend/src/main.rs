@@ -5,6 +5,7 @@ mod api;
 mod app;
 mod components;
 mod download;
+mod error;
 mod format;
 mod live;
 mod pages;

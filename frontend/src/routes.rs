@@ -15,8 +15,14 @@ pub enum Page {
 
 impl Page {
     /// The pages in navigation order (Users is a tab inside Settings, not a nav entry).
-    pub const NAV: [Page; 6] =
-        [Page::Overview, Page::Deployments, Page::Health, Page::Alerts, Page::Audit, Page::Settings];
+    pub const NAV: [Page; 6] = [
+        Page::Overview,
+        Page::Deployments,
+        Page::Health,
+        Page::Alerts,
+        Page::Audit,
+        Page::Settings,
+    ];
 
     pub fn path(self) -> &'static str {
         match self {
@@ -32,7 +38,20 @@ impl Page {
 
     /// The first path segment, for `StaticSegment` route definitions.
     pub fn segment(self) -> &'static str {
-        self.path().trim_start_matches('/').split('/').next().unwrap_or("")
+        self.path()
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or("")
+    }
+
+    /// The second path segment of a page nested under another (Users under Settings).
+    pub fn subsegment(self) -> &'static str {
+        self.path()
+            .trim_start_matches('/')
+            .split('/')
+            .nth(1)
+            .unwrap_or("")
     }
 
     pub fn title(self) -> &'static str {
@@ -58,6 +77,13 @@ impl Page {
             Page::Settings => "settings",
             Page::Users => "users",
         }
+    }
+
+    /// The page a location belongs to (the most specific one).
+    pub fn for_path(path: &str) -> Option<Page> {
+        std::iter::once(Page::Users)
+            .chain(Page::NAV)
+            .find(|p| p.is_active(path))
     }
 
     /// Whether `path` (the current location) belongs to this page, for highlighting the nav.

@@ -6,7 +6,9 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_location;
 
 use crate::api::use_api;
-use crate::components::{icons::Icon, live_indicator::LiveIndicator, theme::ThemeToggle, toast::use_toasts};
+use crate::components::{
+    icons::Icon, live_indicator::LiveIndicator, theme::ThemeToggle, toast::use_toasts,
+};
 use crate::routes::Page;
 
 fn nav_icon(page: Page) -> &'static str {
@@ -32,7 +34,10 @@ pub fn Header() -> impl IntoView {
         menu_open.set(false);
     });
     let me = api.me();
-    let username = me.as_ref().map(|m| m.user.username.clone()).unwrap_or_default();
+    let username = me
+        .as_ref()
+        .map(|m| m.user.username.clone())
+        .unwrap_or_default();
     let role = me.as_ref().map(|m| m.role.as_str()).unwrap_or("");
     let logout = move |_| {
         spawn_local(async move {
@@ -87,7 +92,7 @@ pub fn Header() -> impl IntoView {
                     <span class="user-name">{username.clone()}</span>
                     <span class=format!("role-badge role-{role}") data-testid="current-role">{role}</span>
                 </span>
-                <button class="button button-ghost" data-testid="logout" on:click=logout>
+                <button class="button button-ghost" data-testid="logout" aria-label="Log out" title="Log out" on:click=logout>
                     <Icon name="logout" />
                     <span class="logout-label">"Log out"</span>
                 </button>

@@ -33,12 +33,19 @@ pub fn EmptyState(
 
 /// The fallback of an `<ErrorBoundary>`: every error's message and a retry button.
 #[component]
-pub fn ErrorState(errors: ArcRwSignal<Errors>, #[prop(optional)] retry: Option<Callback<()>>) -> impl IntoView {
+pub fn ErrorState(
+    errors: ArcRwSignal<Errors>,
+    #[prop(optional)] retry: Option<Callback<()>>,
+) -> impl IntoView {
     let messages = move || {
-        errors.get().into_iter().map(|(_, e)| e.to_string()).collect::<Vec<_>>()
+        errors
+            .get()
+            .into_iter()
+            .map(|(_, e)| e.to_string())
+            .collect::<Vec<_>>()
     };
     view! {
-        <div class="state state-error" role="alert">
+        <div class="state state-error" role="alert" data-testid="error-state">
             <div class="state-icon">
                 <Icon name="alert" size=28 />
             </div>

@@ -26,10 +26,20 @@ fn apply(theme: &str) {
 pub fn ThemeToggle() -> impl IntoView {
     let initial = storage::load_theme()
         .filter(|t| t == "light" || t == "dark")
-        .unwrap_or_else(|| if system_prefers_dark() { "dark".into() } else { "light".into() });
+        .unwrap_or_else(|| {
+            if system_prefers_dark() {
+                "dark".into()
+            } else {
+                "light".into()
+            }
+        });
     let dark = RwSignal::new(initial == "dark");
     let toggle = move |_| {
-        let next = if dark.get_untracked() { "light" } else { "dark" };
+        let next = if dark.get_untracked() {
+            "light"
+        } else {
+            "dark"
+        };
         storage::save_theme(next);
         apply(next);
         dark.set(next == "dark");

@@ -29,7 +29,10 @@ pub fn use_toasts() -> Toasts {
 
 impl Toasts {
     pub fn provide() -> Toasts {
-        let toasts = Toasts { list: RwSignal::new(Vec::new()), next: StoredValue::new(0) };
+        let toasts = Toasts {
+            list: RwSignal::new(Vec::new()),
+            next: StoredValue::new(0),
+        };
         provide_context(toasts);
         toasts
     }

@@ -16,14 +16,18 @@ pub fn LoginPage() -> impl IntoView {
     });
     let error = move || login.value().get().and_then(Result::err);
     let pending = login.pending();
-    let info = LocalResource::new(move || async move {
-        api.anonymous().info().await.map_err(AppError::from)
-    });
+    let info =
+        LocalResource::new(
+            move || async move { api.anonymous().info().await.map_err(AppError::from) },
+        );
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if !pending.get_untracked() {
-            login.dispatch((username.get_untracked().trim().to_owned(), password.get_untracked()));
+            login.dispatch((
+                username.get_untracked().trim().to_owned(),
+                password.get_untracked(),
+            ));
         }
     };
 

@@ -11,9 +11,10 @@ use crate::routes::Page;
 #[component]
 pub fn OverviewPage() -> impl IntoView {
     let api = use_api();
-    let info = LocalResource::new(move || async move {
-        api.anonymous().info().await.map_err(AppError::from)
-    });
+    let info =
+        LocalResource::new(
+            move || async move { api.anonymous().info().await.map_err(AppError::from) },
+        );
     let server = move |i: ServerInfo| {
         view! {
             <dl class="facts">

@@ -252,14 +252,30 @@ async fn start(
         executor: config.kind().into(),
         callback_digest: Some(secret_digest(&callback_token)),
     };
-    let record = tx.insert_deployment(&new).await.map_err(|e| match e {
-        // Another request won the race for this target between our check and insert.
-        StoreError::Conflict { .. } => ApiError::Conflict(format!(
-            "{} already has an active deployment to {}",
-            service.slug, env.slug
-        )),
-        e => e.into(),
-    })?;
+    let record = match tx.insert_deployment(&new).await {
+        Ok(record) => record,
+        // Another request won the race for this target between our check and insert: name the
+        // deployment in the way, as the check would have.
+        Err(StoreError::Conflict { .. }) => {
+            drop(tx);
+            let active = state
+                .store
+                .conn()
+                .await?
+                .active_deployment(service.id, env.id)
+                .await?;
+            return Err(
+                match check_can_start(active.as_ref().map(|r| &r.deployment)) {
+                    Err(conflict) => ApiError::Conflict(conflict.to_string()),
+                    Ok(()) => ApiError::Conflict(format!(
+                        "{} already has an active deployment to {}; retry",
+                        service.slug, env.slug
+                    )),
+                },
+            );
+        }
+        Err(e) => return Err(e.into()),
+    };
     let d = record.deployment;
     let verb = match d.kind {
         DeploymentKind::Deploy => "deploy",

@@ -3,7 +3,10 @@
 
 mod audit;
 mod auth;
+mod catalog_file;
+mod deployments;
 mod helpers;
+mod idempotency;
 mod live;
 mod openapi;
 mod problems;
@@ -11,3 +14,4 @@ mod rbac;
 mod system;
 mod tokens;
 mod users;
+mod webhooks;

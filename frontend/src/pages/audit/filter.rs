@@ -43,14 +43,22 @@ impl Filter {
 
     /// Every matching entry (no paging), for an export.
     pub fn export(&self, format: AuditFormat) -> AuditQuery {
-        AuditQuery { format: Some(format), limit: None, ..self.query(None) }
+        AuditQuery {
+            format: Some(format),
+            limit: None,
+            ..self.query(None)
+        }
     }
 
     pub fn matches(&self, entry: &AuditEntry) -> bool {
         let q = self.query(None);
         q.actor.is_none_or(|a| entry.actor == a)
             && q.action.is_none_or(|a| {
-                if a.ends_with('.') { entry.action.starts_with(&a) } else { entry.action == a }
+                if a.ends_with('.') {
+                    entry.action.starts_with(&a)
+                } else {
+                    entry.action == a
+                }
             })
             && q.target_type.is_none_or(|t| entry.target_type == t)
             && q.since.is_none_or(|s| entry.at >= s)

@@ -9,14 +9,21 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{Api, AppError, use_api};
-use crate::components::{icons::Icon, layout::PageHeader, states::{ErrorState, Loading}, toast::use_toasts};
-use crate::live::use_live;
+use crate::components::{
+    icons::Icon,
+    layout::PageHeader,
+    states::{ErrorState, Loading},
+    toast::use_toasts,
+};
+use crate::live::{AUDIT_CREATED, use_live};
 use filter::Filter;
 use table::AuditTable;
 
-const AUDIT_CREATED: &str = "audit.created";
-
-async fn fetch(api: Api, filter: &Filter, cursor: Option<String>) -> Result<flightdeck_model::Page<AuditEntry>, AppError> {
+async fn fetch(
+    api: Api,
+    filter: &Filter,
+    cursor: Option<String>,
+) -> Result<flightdeck_model::Page<AuditEntry>, AppError> {
     let query = filter.query(cursor);
     api.call(move |c| {
         let query = query.clone();
@@ -28,7 +35,7 @@ async fn fetch(api: Api, filter: &Filter, cursor: Option<String>) -> Result<flig
 /// Entries shown: newest first, each once.
 fn merge(parts: [&[AuditEntry]; 3]) -> Vec<AuditEntry> {
     let mut all: Vec<AuditEntry> = parts.concat();
-    all.sort_by(|a, b| (b.at, b.id).cmp(&(a.at, a.id)));
+    all.sort_by_key(|e| std::cmp::Reverse((e.at, e.id)));
     all.dedup_by_key(|e| e.id);
     all
 }
@@ -61,7 +68,9 @@ pub fn AuditPage() -> impl IntoView {
         if event.kind != AUDIT_CREATED {
             return;
         }
-        let Ok(entry) = serde_json::from_value::<AuditEntry>(event.data.clone()) else { return };
+        let Ok(entry) = serde_json::from_value::<AuditEntry>(event.data.clone()) else {
+            return;
+        };
         if filter.with_untracked(|f| f.matches(&entry)) {
             fresh.update(|f| {
                 if !f.iter().any(|e| e.id == entry.id) {

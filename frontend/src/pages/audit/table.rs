@@ -18,11 +18,19 @@ fn tone(action: &str) -> &'static str {
 }
 
 fn short_id(id: &str) -> String {
-    if id.chars().count() > 13 { format!("{}…", id.chars().take(12).collect::<String>()) } else { id.to_owned() }
+    if id.chars().count() > 13 {
+        format!("{}…", id.chars().take(12).collect::<String>())
+    } else {
+        id.to_owned()
+    }
 }
 
 #[component]
-pub fn AuditTable(rows: Signal<Vec<AuditEntry>>, fresh_ids: Signal<Vec<Id>>, filtered: bool) -> impl IntoView {
+pub fn AuditTable(
+    rows: Signal<Vec<AuditEntry>>,
+    fresh_ids: Signal<Vec<Id>>,
+    filtered: bool,
+) -> impl IntoView {
     let empty = move || rows.with(Vec::is_empty);
     view! {
         <Show when=move || !empty() fallback=move || view! {
@@ -61,7 +69,9 @@ pub fn AuditTable(rows: Signal<Vec<AuditEntry>>, fresh_ids: Signal<Vec<Id>>, fil
 fn AuditRow(entry: AuditEntry, is_new: Signal<bool>) -> impl IntoView {
     let changes = (entry.before.is_some() || entry.after.is_some()).then(|| {
         let pretty = |v: &Option<serde_json::Value>| {
-            v.as_ref().map(|v| serde_json::to_string_pretty(v).unwrap_or_default()).unwrap_or_else(|| "—".into())
+            v.as_ref()
+                .map(|v| serde_json::to_string_pretty(v).unwrap_or_default())
+                .unwrap_or_else(|| "—".into())
         };
         let (before, after) = (pretty(&entry.before), pretty(&entry.after));
         view! {

@@ -5,7 +5,11 @@ use leptos::prelude::*;
 
 use super::grantable_roles;
 use crate::api::{ApiResult, use_api};
-use crate::components::{icons::Icon, states::{EmptyState, ErrorState, Loading}, toast::use_toasts};
+use crate::components::{
+    icons::Icon,
+    states::{EmptyState, ErrorState, Loading},
+    toast::use_toasts,
+};
 use crate::format::{local_date, local_time, relative};
 use crate::live::use_live;
 
@@ -17,6 +21,9 @@ pub fn TokensPanel() -> impl IntoView {
     let own_role = api.me().map(|m| m.role).unwrap_or(Role::Viewer);
     let show_all = RwSignal::new(false);
     let secret = RwSignal::new(None::<CreatedApiToken>);
+    // Kept here, not in the table: the table is redrawn whenever the list reloads.
+    let confirming = RwSignal::new(None::<Id>);
+    let changed = live.audited("api_token");
 
     let create = Action::new_local(move |body: &CreateApiToken| {
         let body = body.clone();
@@ -30,15 +37,22 @@ pub fn TokensPanel() -> impl IntoView {
     });
     let revoke = Action::new_local(move |id: &Id| {
         let id = *id;
-        async move { api.call(move |c| async move { c.revoke_token(id).await }).await }
+        async move {
+            api.call(move |c| async move { c.revoke_token(id).await })
+                .await
+        }
     });
     let tokens = LocalResource::new(move || {
         create.version().track();
         revoke.version().track();
         live.reload.track();
+        changed.track();
         let all = show_all.get();
         async move {
-            let page = PageParams { limit: Some(PageParams::MAX_LIMIT), cursor: None };
+            let page = PageParams {
+                limit: Some(PageParams::MAX_LIMIT),
+                cursor: None,
+            };
             api.call(move |c| {
                 let page = page.clone();
                 async move { c.list_tokens(all, &page).await }
@@ -80,7 +94,7 @@ pub fn TokensPanel() -> impl IntoView {
                         <ErrorState errors retry=Callback::new(move |_| tokens.refetch()) />
                     }>
                         {move || Suspend::new(async move {
-                            tokens.await.map(|page| view! { <TokenTable tokens=page.items show_owner=show_all.get_untracked() revoke /> })
+                            tokens.await.map(|page| view! { <TokenTable tokens=page.items show_owner=show_all.get_untracked() revoke confirming /> })
                         })}
                     </ErrorBoundary>
                 </Transition>
@@ -90,7 +104,10 @@ pub fn TokensPanel() -> impl IntoView {
 }
 
 #[component]
-fn CreateTokenForm(own_role: Role, create: Action<CreateApiToken, ApiResult<CreatedApiToken>>) -> impl IntoView {
+fn CreateTokenForm(
+    own_role: Role,
+    create: Action<CreateApiToken, ApiResult<CreatedApiToken>>,
+) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let role = RwSignal::new(own_role.as_str().to_owned());
     let expiry = RwSignal::new(String::new());
@@ -154,7 +171,9 @@ fn SecretBox(created: CreatedApiToken, on_done: Callback<()>) -> impl IntoView {
             let clipboard = window().navigator().clipboard();
             match wasm_bindgen_futures::JsFuture::from(clipboard.write_text(&secret)).await {
                 Ok(_) => toasts.success("Token copied to the clipboard."),
-                Err(_) => toasts.error("The browser refused the clipboard; select the token and copy it by hand."),
+                Err(_) => toasts.error(
+                    "The browser refused the clipboard; select the token and copy it by hand.",
+                ),
             }
         });
     };
@@ -194,7 +213,12 @@ fn token_status(t: &ApiToken) -> (&'static str, &'static str) {
 }
 
 #[component]
-fn TokenTable(tokens: Vec<ApiToken>, show_owner: bool, revoke: Action<Id, ApiResult<ApiToken>>) -> impl IntoView {
+fn TokenTable(
+    tokens: Vec<ApiToken>,
+    show_owner: bool,
+    revoke: Action<Id, ApiResult<ApiToken>>,
+    confirming: RwSignal<Option<Id>>,
+) -> impl IntoView {
     if tokens.is_empty() {
         return view! {
             <EmptyState icon="key" title="No API tokens yet">
@@ -203,7 +227,6 @@ fn TokenTable(tokens: Vec<ApiToken>, show_owner: bool, revoke: Action<Id, ApiRes
         }
         .into_any();
     }
-    let confirming = RwSignal::new(None::<Id>);
     let rows = tokens
         .into_iter()
         .map(|t| {
@@ -217,11 +240,11 @@ fn TokenTable(tokens: Vec<ApiToken>, show_owner: bool, revoke: Action<Id, ApiRes
                     {show_owner.then(|| view! { <td data-label="Owner">{t.owner.clone()}</td> })}
                     <td data-label="Prefix"><code>{t.prefix.clone()}</code></td>
                     <td data-label="Role"><span class=format!("role-badge role-{}", t.role)>{t.role.as_str()}</span></td>
-                    <td data-label="Created" title=local_time(&t.created_at)>{local_date(&t.created_at)}</td>
-                    <td data-label="Expires" title=t.expires_at.as_ref().map(local_time)>
+                    <td data-label="Created" class="cell-nowrap" title=local_time(&t.created_at)>{local_date(&t.created_at)}</td>
+                    <td data-label="Expires" class="cell-nowrap" title=t.expires_at.as_ref().map(local_time)>
                         {t.expires_at.as_ref().map(relative).unwrap_or_else(|| "never".into())}
                     </td>
-                    <td data-label="Last used" title=t.last_used_at.as_ref().map(local_time)>
+                    <td data-label="Last used" class="cell-nowrap" title=t.last_used_at.as_ref().map(local_time)>
                         {t.last_used_at.as_ref().map(relative).unwrap_or_else(|| "never".into())}
                     </td>
                     <td data-label="Status"><span class=format!("badge badge-{tone}")>{status}</span></td>

@@ -5,7 +5,11 @@ use leptos::prelude::*;
 
 use super::grantable_roles;
 use crate::api::{ApiResult, use_api};
-use crate::components::{icons::Icon, states::{EmptyState, ErrorState, Loading}, toast::use_toasts};
+use crate::components::{
+    icons::Icon,
+    states::{EmptyState, ErrorState, Loading},
+    toast::use_toasts,
+};
 use crate::format::{local_date, local_time, relative};
 use crate::live::use_live;
 
@@ -15,6 +19,9 @@ pub fn UsersPanel() -> impl IntoView {
     let toasts = use_toasts();
     let live = use_live();
     let me = api.me().map(|m| m.user.id);
+    // Kept here, not in the table: the table is redrawn whenever the list reloads.
+    let confirming = RwSignal::new(None::<Id>);
+    let changed = live.audited("user");
 
     let create = Action::new_local(move |body: &CreateUser| {
         let body = body.clone();
@@ -40,8 +47,12 @@ pub fn UsersPanel() -> impl IntoView {
         create.version().track();
         update.version().track();
         live.reload.track();
+        changed.track();
         async move {
-            let page = PageParams { limit: Some(PageParams::MAX_LIMIT), cursor: None };
+            let page = PageParams {
+                limit: Some(PageParams::MAX_LIMIT),
+                cursor: None,
+            };
             api.call(move |c| {
                 let page = page.clone();
                 async move { c.list_users(&page).await }
@@ -50,7 +61,10 @@ pub fn UsersPanel() -> impl IntoView {
         }
     });
     Effect::new(move |_| match create.value().get() {
-        Some(Ok(user)) => toasts.success(format!("User “{}” created as {}.", user.username, user.role)),
+        Some(Ok(user)) => toasts.success(format!(
+            "User “{}” created as {}.",
+            user.username, user.role
+        )),
         Some(Err(e)) => toasts.error(format!("Could not create the user: {e}")),
         None => {}
     });
@@ -75,7 +89,7 @@ pub fn UsersPanel() -> impl IntoView {
                         <ErrorState errors retry=Callback::new(move |_| users.refetch()) />
                     }>
                         {move || Suspend::new(async move {
-                            users.await.map(|page| view! { <UserTable users=page.items me update /> })
+                            users.await.map(|page| view! { <UserTable users=page.items me update confirming /> })
                         })}
                     </ErrorBoundary>
                 </Transition>
@@ -110,7 +124,7 @@ fn CreateUserForm(create: Action<CreateUser, ApiResult<User>>) -> impl IntoView 
             <p class="muted form-help">"Give the least role that does the job: viewers read, operators triage alerts, deployers deploy and roll back, admins manage users and settings."</p>
             <label class="field">
                 <span class="field-label">"Username"</span>
-                <input type="text" required maxlength="64" autocomplete="off" pattern="[A-Za-z0-9._@-]+"
+                <input type="text" required maxlength="64" autocomplete="off" pattern="[A-Za-z0-9._@\\-]+"
                     title="Letters, digits, dot, underscore, dash and @" data-testid="user-name" bind:value=username />
             </label>
             <label class="field">
@@ -137,11 +151,15 @@ fn CreateUserForm(create: Action<CreateUser, ApiResult<User>>) -> impl IntoView 
 }
 
 #[component]
-fn UserTable(users: Vec<User>, me: Option<Id>, update: Action<(Id, UpdateUser), ApiResult<User>>) -> impl IntoView {
+fn UserTable(
+    users: Vec<User>,
+    me: Option<Id>,
+    update: Action<(Id, UpdateUser), ApiResult<User>>,
+    confirming: RwSignal<Option<Id>>,
+) -> impl IntoView {
     if users.is_empty() {
         return view! { <EmptyState icon="users" title="No users" /> }.into_any();
     }
-    let confirming = RwSignal::new(None::<Id>);
     let rows = users
         .into_iter()
         .map(|u| {
@@ -182,8 +200,8 @@ fn UserTable(users: Vec<User>, me: Option<Id>, update: Action<(Id, UpdateUser), 
                             view! { <span class="badge badge-good">"Active"</span> }.into_any()
                         }}
                     </td>
-                    <td data-label="Created" title=local_time(&u.created_at)>{local_date(&u.created_at)}</td>
-                    <td data-label="Last sign-in" title=u.last_login_at.as_ref().map(local_time)>
+                    <td data-label="Created" class="cell-nowrap" title=local_time(&u.created_at)>{local_date(&u.created_at)}</td>
+                    <td data-label="Last sign-in" class="cell-nowrap" title=u.last_login_at.as_ref().map(local_time)>
                         {u.last_login_at.as_ref().map(relative).unwrap_or_else(|| "never".into())}
                     </td>
                     <td class="cell-actions">
