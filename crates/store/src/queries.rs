@@ -104,6 +104,13 @@ pub trait Queries: Send {
 
     // --- settings ---
     async fn get_setting(&mut self, key: &str) -> StoreResult<Option<String>>;
+    /// Sets or (with `None`) removes a setting.
+    async fn put_setting(
+        &mut self,
+        key: &str,
+        value: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// Stores `value` unless the key exists; returns what is stored either way, so replicas
     /// racing to generate the same secret all end up with the first one.
     async fn init_setting(
@@ -637,6 +644,26 @@ macro_rules! impl_queries {
                     .bind(key)
                     .fetch_optional(&mut *self.0)
                     .await?)
+            }
+
+            async fn put_setting(&mut self, key: &str, value: Option<&str>, now: DateTime<Utc>) -> StoreResult<()> {
+                match value {
+                    Some(value) => {
+                        sqlx::query(
+                            "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
+                             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                        )
+                        .bind(key)
+                        .bind(value)
+                        .bind(now)
+                        .execute(&mut *self.0)
+                        .await?;
+                    }
+                    None => {
+                        sqlx::query("DELETE FROM settings WHERE key = $1").bind(key).execute(&mut *self.0).await?;
+                    }
+                }
+                Ok(())
             }
 
             async fn init_setting(

@@ -1,17 +1,17 @@
 //! CI/CD webhooks (DESIGN.md "Ingestion"): verify, store durably in the inbox, answer 202.
 //! The inbox worker applies deliveries later; a redelivery is a no-op.
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::Utc;
 use flightdeck_model::Page;
-use flightdeck_store::{InboxState, NewInbox};
+use flightdeck_store::{InboxState, NewAudit, NewInbox};
 use flightdeck_webhooks::{Headers, Source, VerifyError};
 use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{
     error::{ApiError, ApiResult},
-    extract::{Auth, Paging},
+    extract::{Auth, Paging, RequestMeta, role},
 };
 use crate::state::AppState;
 
@@ -20,7 +20,35 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(gitlab)
         .service(argocd)
         .service(generic)
-        .service(list_deliveries);
+        .service(list_deliveries)
+        .service(secret_status)
+        .service(set_secret);
+}
+
+/// The settings key of a source's secret set through the API (it wins over the environment).
+fn secret_key(source: Source) -> String {
+    format!("webhook_secret:{}", source.as_str())
+}
+
+/// The secret in force for a source: set by an admin through the API, else from
+/// `FLIGHTDECK_WEBHOOK_SECRET_<SOURCE>`.
+async fn secret_for(
+    state: &AppState,
+    source: Source,
+) -> ApiResult<(Vec<u8>, Option<&'static str>)> {
+    if let Some(secret) = state
+        .store
+        .conn()
+        .await?
+        .get_setting(&secret_key(source))
+        .await?
+    {
+        return Ok((secret.into_bytes(), Some("api")));
+    }
+    Ok(match state.settings.webhook_secrets.get(source.as_str()) {
+        Some(s) => (s.expose().as_bytes().to_vec(), Some("environment")),
+        None => (Vec::new(), None),
+    })
 }
 
 /// Largest accepted delivery (GitHub caps payloads at 25 MB, but deployment events are small).
@@ -81,12 +109,7 @@ async fn ingest(
             "deliveries are limited to {MAX_DELIVERY_BYTES} bytes"
         )));
     }
-    let secret = state
-        .settings
-        .webhook_secrets
-        .get(source.as_str())
-        .map(|s| s.expose().as_bytes().to_vec())
-        .unwrap_or_default();
+    let (secret, _) = secret_for(state, source).await?;
     let headers = RequestHeaders(req);
     let now = Utc::now();
     source
@@ -229,4 +252,92 @@ async fn list_deliveries(
         })
         .collect();
     Ok(web::Json(paging.page(items, |d| d.id)))
+}
+
+/// Whether a source's secret is configured, and where (never the secret itself).
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SecretStatus {
+    pub source: String,
+    pub configured: bool,
+    /// `api` (set here by an admin, wins) or `environment`.
+    pub origin: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SetSecret {
+    /// At least 16 characters; `null` removes the API-set secret (the environment's applies again).
+    pub secret: Option<String>,
+}
+
+fn parse_source(s: &str) -> ApiResult<Source> {
+    s.parse().map_err(|_| {
+        ApiError::NotFound(format!(
+            "no webhook source `{s}` (github, gitlab, argocd, generic)"
+        ))
+    })
+}
+
+/// Whether a webhook source is enabled (admins).
+#[utoipa::path(tag = "webhooks", params(("source" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "The source's secret status", body = SecretStatus), (status = 404, description = "No such source")))]
+#[get("/webhooks/{source}/secret")]
+async fn secret_status(
+    _auth: Auth<role::Admin>,
+    state: web::Data<AppState>,
+    source: web::Path<String>,
+) -> ApiResult<web::Json<SecretStatus>> {
+    let source = parse_source(&source)?;
+    let (secret, origin) = secret_for(&state, source).await?;
+    Ok(web::Json(SecretStatus {
+        source: source.as_str().into(),
+        configured: !secret.is_empty(),
+        origin: origin.map(str::to_owned),
+    }))
+}
+
+/// Set (or clear) a webhook source's secret (admins). Takes effect for the next delivery.
+#[utoipa::path(tag = "webhooks", params(("source" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "Saved", body = SecretStatus), (status = 404, description = "No such source")))]
+#[put("/webhooks/{source}/secret")]
+async fn set_secret(
+    auth: Auth<role::Admin>,
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    source: web::Path<String>,
+    body: web::Json<SetSecret>,
+) -> ApiResult<web::Json<SecretStatus>> {
+    let source = parse_source(&source)?;
+    if body
+        .secret
+        .as_deref()
+        .is_some_and(|s| s.len() < 16 || s.len() > 512)
+    {
+        return Err(ApiError::validation(
+            "secret",
+            "must be 16 to 512 characters",
+        ));
+    }
+    let now = Utc::now();
+    let mut tx = state.store.begin().await?;
+    tx.put_setting(&secret_key(source), body.secret.as_deref(), now)
+        .await?;
+    let audit = NewAudit {
+        actor: auth.user.username.clone(),
+        action: if body.secret.is_some() {
+            "webhook.secret_set".into()
+        } else {
+            "webhook.secret_cleared".into()
+        },
+        target_type: "webhook_source".into(),
+        target_id: source.as_str().into(),
+        request_id: Some(meta.request_id),
+        ..Default::default()
+    };
+    state.commit(tx, Some(&audit), vec![], now).await?;
+    let (secret, origin) = secret_for(&state, source).await?;
+    Ok(web::Json(SecretStatus {
+        source: source.as_str().into(),
+        configured: !secret.is_empty(),
+        origin: origin.map(str::to_owned),
+    }))
 }

@@ -136,6 +136,18 @@ fn routes() -> Vec<Route> {
         ),
         r(Method::GET, "/api/v1/dora", Some(Viewer), None),
         r(
+            Method::GET,
+            "/api/v1/webhooks/{source}/secret",
+            Some(Admin),
+            None,
+        ),
+        r(
+            Method::PUT,
+            "/api/v1/webhooks/{source}/secret",
+            Some(Admin),
+            Some(json!({ "secret": null })),
+        ),
+        r(
             Method::POST,
             "/api/v1/deployments",
             Some(Deployer),

@@ -390,3 +390,61 @@ async fn a_delivery_accepted_before_a_crash_is_applied_after_restart() {
     }
     second.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_admin_sets_a_source_secret_through_the_api_and_it_wins_over_the_environment() {
+    let app = app_with_secrets(Backend::Postgres).await;
+    seed_catalog(&app).await;
+    let new_secret = "rotated-secret-0123456789";
+    let resp = app
+        .admin
+        .request(Method::PUT, "api/v1/webhooks/github/secret")
+        .unwrap()
+        .json(&serde_json::json!({ "secret": new_secret }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let status: Value = resp.json().await.unwrap();
+    assert_eq!(
+        (status["configured"].clone(), status["origin"].clone()),
+        (Value::Bool(true), Value::from("api"))
+    );
+    assert!(
+        !status.to_string().contains(new_secret),
+        "the secret is never echoed"
+    );
+
+    // The old (environment) secret no longer verifies; the new one does.
+    assert_eq!(
+        send_github(&app, "deployment", "r-1", GH_DEPLOYMENT)
+            .await
+            .status(),
+        401
+    );
+    let signed = app
+        .client
+        .request(Method::POST, "api/v1/webhooks/github")
+        .unwrap()
+        .header("x-github-event", "deployment")
+        .header("x-github-delivery", "r-2")
+        .header(
+            "x-hub-signature-256",
+            flightdeck_webhooks::sign_github(new_secret.as_bytes(), GH_DEPLOYMENT.as_bytes()),
+        )
+        .body(GH_DEPLOYMENT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed.status(), 202);
+    let audit = app
+        .admin
+        .list_audit(&flightdeck_model::AuditQuery {
+            action: Some("webhook.".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(audit.items.len(), 1);
+    assert!(!serde_json::to_string(&audit).unwrap().contains(new_secret));
+}
