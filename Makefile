@@ -3,8 +3,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= always
+# The SPA only builds for wasm32 (Trunk); native test and lint runs leave it out.
+RUST_PACKAGES := --workspace --exclude flightdeck-frontend
 
-.PHONY: help run spa tools test test-deps test-rust test-e2e openapi lint fmt clean
+.PHONY: help run spa tools test test-deps test-rust test-e2e bench openapi lint fmt clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,22 +28,25 @@ test-deps: ## Install and start what the tests need (Chromium, npm packages, Pos
 
 test-rust: ## Unit, store and API tests on SQLite and PostgreSQL
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
-		$(CARGO) nextest run --workspace --no-fail-fast; \
+		$(CARGO) nextest run $(RUST_PACKAGES) --no-fail-fast; \
 	else \
-		$(CARGO) test --workspace --no-fail-fast --lib --bins --tests; \
+		$(CARGO) test $(RUST_PACKAGES) --no-fail-fast --lib --bins --tests; \
 	fi
-	$(CARGO) test --workspace --doc
+	$(CARGO) test $(RUST_PACKAGES) --doc
 
 test-e2e: ## End-to-end tests in Chromium against the built SPA (needs `make spa`)
 	$(CARGO) build -p flightdeck-server --bin flightdeck
 	cd tests/e2e && FLIGHTDECK_BIN="$(CURDIR)/target/debug/flightdeck" npm test
+
+bench: ## Benchmarks: webhook ingest vs raw insert, rollback and live latency (PostgreSQL, release build)
+	$(CARGO) bench -p flightdeck-server --bench bench
 
 openapi: ## Write openapi/openapi.json from the code
 	$(CARGO) run -q -p flightdeck-server --bin flightdeck -- openapi > openapi/openapi.json
 
 lint: ## rustfmt, and clippy with warnings as errors (server crates and the wasm SPA)
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --exclude flightdeck-frontend --all-targets -- -D warnings
+	$(CARGO) clippy $(RUST_PACKAGES) --all-targets -- -D warnings
 	$(CARGO) clippy -p flightdeck-frontend --target wasm32-unknown-unknown -- -D warnings
 
 fmt: ## Format the code
