@@ -45,6 +45,13 @@ impl Application {
         let policy = SecurityPolicy(content_security_policy(web_dir.as_deref()));
         let run_workers = settings.run_workers;
         let (state, bootstrap) = build_state(settings, format!("http://{addr}")).await?;
+        let orphans = crate::deploy::fail_orphans(&state).await?;
+        if orphans > 0 {
+            tracing::warn!(
+                orphans,
+                "failed deployments left running by the previous process"
+            );
+        }
         if run_workers {
             spawn_workers(&state);
         }

@@ -113,3 +113,41 @@ pub async fn report_status(
     state.commit(tx, None, events, now).await?;
     Ok(updated.deployment)
 }
+
+/// After a restart of the embedded (SQLite, single-process) server, deployments whose command or
+/// webhook executor ran in the previous process can never finish: fail them, with the reason, so
+/// their targets are free again. With PostgreSQL another replica may still be running them, so
+/// nothing is touched there.
+pub async fn fail_orphans(state: &crate::state::AppState) -> StoreResult<usize> {
+    if state.store.backend() != flightdeck_store::Backend::Sqlite {
+        return Ok(0);
+    }
+    let mut db = state.store.conn().await?;
+    let mut orphans = Vec::new();
+    for status in [DeploymentStatus::Queued, DeploymentStatus::InProgress] {
+        let filter = flightdeck_store::DeploymentFilter {
+            status: Some(status),
+            ..Default::default()
+        };
+        orphans.extend(
+            db.list_deployments(&filter, 1000)
+                .await?
+                .into_iter()
+                .filter(|d| d.executor != "record"),
+        );
+    }
+    drop(db);
+    for d in &orphans {
+        let report = Report {
+            status: DeploymentStatus::Failed,
+            actor: "system".into(),
+            message: format!(
+                "the server restarted while the {} executor was running; its outcome is unknown",
+                d.executor
+            ),
+            ci_url: None,
+        };
+        report_status(state, d.id, &report).await?;
+    }
+    Ok(orphans.len())
+}

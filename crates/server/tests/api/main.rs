@@ -11,6 +11,7 @@ mod live;
 mod openapi;
 mod problems;
 mod rbac;
+mod restart;
 mod system;
 mod tokens;
 mod users;
