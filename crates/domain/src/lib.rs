@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod deployment;
 pub mod dora;
 pub mod freeze;
+pub mod health;
 pub mod ratelimit;
 pub mod rollback;
 
