@@ -122,6 +122,7 @@ async fn build_state(
         Duration::from_secs(u64::from(settings.live.retention_hours) * 3600),
     )
     .await?;
+    let inbox_writer = crate::workers::inbox_writer::InboxWriter::start(Arc::clone(&store));
     let state = web::Data::new(AppState {
         jwt: JwtKeys::new(&secret, settings.auth.access_token_ttl_secs),
         limiter: RateLimiter::new(redis.clone()),
@@ -134,6 +135,8 @@ async fn build_state(
             .build()?,
         executions: Default::default(),
         inbox_ready: tokio::sync::Notify::new(),
+        inbox_writer,
+        webhook_secrets: Default::default(),
         public_url: settings.public_url.clone().unwrap_or(default_public_url),
         settings: Arc::new(settings),
     });

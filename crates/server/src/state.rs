@@ -29,6 +29,10 @@ pub struct AppState {
     pub public_url: String,
     /// Wakes this replica's inbox worker when a delivery is stored.
     pub inbox_ready: tokio::sync::Notify,
+    /// Stores webhook deliveries with group commit.
+    pub inbox_writer: crate::workers::inbox_writer::InboxWriter,
+    /// Webhook secrets set through the API, cached briefly (they are read on every delivery).
+    pub webhook_secrets: crate::http::webhooks::SecretCache,
 }
 
 /// The live event type for a new audit entry.

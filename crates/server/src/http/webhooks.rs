@@ -25,6 +25,51 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(set_secret);
 }
 
+/// How long an API-set secret is trusted from memory; another replica's change takes at most
+/// this long to apply here.
+const SECRET_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+#[derive(Default)]
+pub struct SecretCache {
+    entries: std::sync::Mutex<
+        std::collections::HashMap<&'static str, (Option<String>, std::time::Instant)>,
+    >,
+}
+
+impl SecretCache {
+    async fn get(&self, state: &AppState, source: Source) -> ApiResult<Option<String>> {
+        let cached = self
+            .entries
+            .lock()
+            .expect("secret cache")
+            .get(source.as_str())
+            .cloned();
+        if let Some((value, at)) = cached
+            && at.elapsed() < SECRET_TTL
+        {
+            return Ok(value);
+        }
+        let value = state
+            .store
+            .conn()
+            .await?
+            .get_setting(&secret_key(source))
+            .await?;
+        self.entries
+            .lock()
+            .expect("secret cache")
+            .insert(source.as_str(), (value.clone(), std::time::Instant::now()));
+        Ok(value)
+    }
+
+    fn forget(&self, source: Source) {
+        self.entries
+            .lock()
+            .expect("secret cache")
+            .remove(source.as_str());
+    }
+}
+
 /// The settings key of a source's secret set through the API (it wins over the environment).
 fn secret_key(source: Source) -> String {
     format!("webhook_secret:{}", source.as_str())
@@ -36,13 +81,7 @@ async fn secret_for(
     state: &AppState,
     source: Source,
 ) -> ApiResult<(Vec<u8>, Option<&'static str>)> {
-    if let Some(secret) = state
-        .store
-        .conn()
-        .await?
-        .get_setting(&secret_key(source))
-        .await?
-    {
+    if let Some(secret) = state.webhook_secrets.get(state, source).await? {
         return Ok((secret.into_bytes(), Some("api")));
     }
     Ok(match state.settings.webhook_secrets.get(source.as_str()) {
@@ -137,7 +176,11 @@ async fn ingest(
         body: text.to_owned(),
         now,
     };
-    let inserted = state.store.conn().await?.insert_inbox(&new).await?;
+    let inserted = state
+        .inbox_writer
+        .insert(new)
+        .await
+        .map_err(ApiError::internal)?;
     if inserted {
         state.inbox_ready.notify_one();
     }
@@ -334,6 +377,7 @@ async fn set_secret(
         ..Default::default()
     };
     state.commit(tx, Some(&audit), vec![], now).await?;
+    state.webhook_secrets.forget(source);
     let (secret, origin) = secret_for(&state, source).await?;
     Ok(web::Json(SecretStatus {
         source: source.as_str().into(),
