@@ -149,6 +149,9 @@ pub trait DeployQueries: Send {
     // --- inbox ---
     /// Stores a delivery; false when (source, delivery id) is already stored.
     async fn insert_inbox(&mut self, new: &NewInbox) -> StoreResult<bool>;
+    /// Stores many deliveries in one statement (the ingest path's group commit); for each row,
+    /// whether it was new.
+    async fn insert_inbox_batch(&mut self, rows: &[NewInbox]) -> StoreResult<Vec<bool>>;
     /// Pending deliveries, oldest first, locked for this transaction where the database can.
     async fn claim_inbox(&mut self, limit: u32) -> StoreResult<Vec<InboxRecord>>;
     async fn finish_inbox(
@@ -450,7 +453,7 @@ pub(crate) const INBOX_COLUMNS: &str =
 /// (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so workers on several replicas never take the same
 /// delivery; SQLite has one writer and needs nothing).
 macro_rules! impl_deploy_queries {
-    ($wrapper:ident, $conn:ty, $claim_lock:expr) => {
+    ($wrapper:ident, $db:ty, $conn:ty, $claim_lock:expr) => {
         #[async_trait::async_trait]
         impl<C> $crate::DeployQueries for $wrapper<C>
         where
@@ -915,6 +918,27 @@ macro_rules! impl_deploy_queries {
                 .execute(&mut *self.0)
                 .await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn insert_inbox_batch(&mut self, rows: &[NewInbox]) -> StoreResult<Vec<bool>> {
+                if rows.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut query = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO inbox (id, source, delivery_id, received_at, event_type, body, state) ",
+                );
+                query.push_values(rows, |mut row, new| {
+                    row.push_bind(new.id)
+                        .push_bind(new.source.as_str())
+                        .push_bind(new.delivery_id.as_str())
+                        .push_bind(new.now)
+                        .push_bind(new.event_type.as_deref())
+                        .push_bind(new.body.as_str())
+                        .push_bind("pending");
+                });
+                query.push(" ON CONFLICT (source, delivery_id) DO NOTHING RETURNING id");
+                let inserted: Vec<Uuid> = query.build_query_scalar().fetch_all(&mut *self.0).await?;
+                Ok(rows.iter().map(|r| inserted.contains(&r.id)).collect())
             }
 
             async fn claim_inbox(&mut self, limit: u32) -> StoreResult<Vec<InboxRecord>> {

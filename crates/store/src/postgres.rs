@@ -50,7 +50,7 @@ impl_queries!(
     PgConnection,
     "SELECT pg_advisory_xact_lock(1178945878)"
 );
-impl_deploy_queries!(PgConn, PgConnection, "FOR UPDATE SKIP LOCKED");
+impl_deploy_queries!(PgConn, Postgres, PgConnection, "FOR UPDATE SKIP LOCKED");
 
 impl PgStore {
     pub(crate) async fn connect(url: &str, options: &ConnectOptions) -> StoreResult<Self> {

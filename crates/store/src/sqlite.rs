@@ -45,7 +45,7 @@ pub(crate) struct SqliteConn<C>(C);
 
 // SQLite serialises writers itself (one writer pool connection), so no lock is needed.
 impl_queries!(SqliteConn, SqliteConnection, "");
-impl_deploy_queries!(SqliteConn, SqliteConnection, "");
+impl_deploy_queries!(SqliteConn, Sqlite, SqliteConnection, "");
 
 impl SqliteStore {
     pub(crate) async fn connect(url: &str, options: &ConnectOptions) -> StoreResult<Self> {

@@ -48,8 +48,13 @@ pub async fn drain(state: &AppState) -> StoreResult<usize> {
     }
     let mut events = Events::new();
     let mut audits = Vec::new();
+    // The catalog once per batch, not per delivery.
+    let catalog = Catalog {
+        services: tx.list_services().await?,
+        environments: tx.list_environments().await?,
+    };
     for row in &batch {
-        let outcome = apply(&mut *tx, row, now).await?;
+        let outcome = apply(&mut *tx, &catalog, row, now).await?;
         tx.finish_inbox(row.id, outcome.state, outcome.note.as_deref(), now)
             .await?;
         events.extend(outcome.events);
@@ -66,6 +71,11 @@ pub async fn drain(state: &AppState) -> StoreResult<usize> {
     }
     state.commit(tx, None, events, now).await?;
     Ok(n)
+}
+
+struct Catalog {
+    services: Vec<Service>,
+    environments: Vec<Environment>,
 }
 
 struct Outcome {
@@ -105,7 +115,12 @@ fn headers_for(row: &InboxRecord) -> Vec<(String, String)> {
     h
 }
 
-async fn apply(tx: &mut dyn Tx, row: &InboxRecord, now: DateTime<Utc>) -> StoreResult<Outcome> {
+async fn apply(
+    tx: &mut dyn Tx,
+    catalog: &Catalog,
+    row: &InboxRecord,
+    now: DateTime<Utc>,
+) -> StoreResult<Outcome> {
     let Ok(source) = row.source.parse::<Source>() else {
         return Ok(Outcome::done(
             InboxState::Failed,
@@ -121,7 +136,7 @@ async fn apply(tx: &mut dyn Tx, row: &InboxRecord, now: DateTime<Utc>) -> StoreR
         InboundEvent::Ignored { reason } => return Ok(Outcome::done(InboxState::Ignored, reason)),
         InboundEvent::Deploy(report) => report,
     };
-    let Some(service) = match_service(tx, &report).await? else {
+    let Some(service) = match_service(catalog, &report) else {
         let note = format!(
             "no service matches {}",
             report
@@ -131,10 +146,9 @@ async fn apply(tx: &mut dyn Tx, row: &InboxRecord, now: DateTime<Utc>) -> StoreR
         );
         return Ok(Outcome::done(InboxState::Unmatched, note));
     };
-    let Some(env) = tx
-        .list_environments()
-        .await?
-        .into_iter()
+    let Some(env) = catalog
+        .environments
+        .iter()
         .find(|e| environment_matches(e, &report.environment))
     else {
         return Ok(Outcome::done(
@@ -142,22 +156,21 @@ async fn apply(tx: &mut dyn Tx, row: &InboxRecord, now: DateTime<Utc>) -> StoreR
             format!("no environment named `{}`", report.environment),
         ));
     };
-    apply_report(tx, source, &report, &service, &env, now).await
+    apply_report(tx, source, &report, service, env, now).await
 }
 
-async fn match_service(tx: &mut dyn Tx, report: &DeployReport) -> StoreResult<Option<Service>> {
+fn match_service<'a>(catalog: &'a Catalog, report: &DeployReport) -> Option<&'a Service> {
     if let Some(slug) = &report.service_hint {
-        return tx.service_by_slug(slug).await;
+        return catalog.services.iter().find(|s| &s.slug == slug);
     }
-    let services = tx.list_services().await?;
-    Ok(services.into_iter().find(|s| {
+    catalog.services.iter().find(|s| {
         s.repositories.iter().any(|configured| {
             report
                 .repositories
                 .iter()
                 .any(|r| repository_matches(configured, r))
         })
-    }))
+    })
 }
 
 async fn apply_report(

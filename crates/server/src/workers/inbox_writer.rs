@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use flightdeck_store::{NewInbox, Store, StoreError};
+use flightdeck_store::{Backend, NewInbox, Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
 /// Most deliveries per transaction.
@@ -69,12 +69,17 @@ async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<(NewInbox, Reply)>) {
     }
 }
 
+/// One multi-row statement: one commit for the whole batch. On PostgreSQL it runs on its own
+/// (autocommit, one round trip); SQLite takes its single writer connection, so concurrent
+/// writes queue in the pool instead of waiting on file locks.
 async fn write(store: &dyn Store, rows: &[NewInbox]) -> Result<Vec<bool>, StoreError> {
-    let mut tx = store.begin().await?;
-    let mut inserted = Vec::with_capacity(rows.len());
-    for row in rows {
-        inserted.push(tx.insert_inbox(row).await?);
+    match store.backend() {
+        Backend::Postgres => store.conn().await?.insert_inbox_batch(rows).await,
+        Backend::Sqlite => {
+            let mut tx = store.begin().await?;
+            let inserted = tx.insert_inbox_batch(rows).await?;
+            tx.commit().await?;
+            Ok(inserted)
+        }
     }
-    tx.commit().await?;
-    Ok(inserted)
 }

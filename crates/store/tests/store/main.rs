@@ -431,3 +431,26 @@ async fn connecting_to_an_unknown_scheme_or_in_memory_sqlite_is_refused() {
         assert!(matches!(err, StoreError::Config(_)), "{url}: {err:?}");
     }
 }
+
+#[tokio::test]
+async fn a_batch_of_deliveries_stores_each_once_and_says_which_were_new() {
+    use flightdeck_store::{DeployQueries, NewInbox};
+    on_both(|store| async move {
+        let delivery = |id: &str| NewInbox {
+            id: Id::now_v7(),
+            source: "github".into(),
+            delivery_id: id.into(),
+            event_type: Some("deployment".into()),
+            body: "{}".into(),
+            now: Utc::now(),
+        };
+        let mut db = store.conn().await.unwrap();
+        assert!(db.insert_inbox(&delivery("a")).await.unwrap());
+        let batch = [delivery("a"), delivery("b"), delivery("c"), delivery("b")];
+        let inserted = db.insert_inbox_batch(&batch).await.unwrap();
+        assert_eq!(inserted, [false, true, true, false]);
+        assert_eq!(db.inbox_depth().await.unwrap(), 3);
+        assert!(db.insert_inbox_batch(&[]).await.unwrap().is_empty());
+    })
+    .await;
+}
