@@ -48,6 +48,9 @@ pub mod problem_type {
     pub const UNSUPPORTED_MEDIA_TYPE: &str =
         "https://flightdeck.dev/problems/unsupported-media-type";
     pub const RATE_LIMITED: &str = "https://flightdeck.dev/problems/rate-limited";
+    /// 401 on refresh: this refresh token was exchanged moments ago (another tab, most likely);
+    /// the session lives on — pick up the new tokens instead of signing out.
+    pub const REFRESH_RACED: &str = "https://flightdeck.dev/problems/refresh-token-just-rotated";
     pub const INTERNAL: &str = "https://flightdeck.dev/problems/internal";
     pub const UNAVAILABLE: &str = "https://flightdeck.dev/problems/unavailable";
 }

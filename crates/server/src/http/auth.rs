@@ -220,7 +220,7 @@ async fn reused_refresh_token(
 ) -> ApiResult<web::Json<TokenResponse>> {
     let grace = Duration::seconds(i64::from(state.settings.auth.refresh_reuse_grace_secs));
     if now - session.refreshed_at < grace {
-        return Err(ApiError::Unauthorized("refresh token already used".into()));
+        return Err(ApiError::RefreshRaced);
     }
     let owner = tx
         .user_by_id(session.user_id)

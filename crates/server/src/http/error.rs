@@ -19,6 +19,9 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("{0}")]
     Unauthorized(String),
+    /// A refresh token exchanged moments ago, presented again: not theft, a race.
+    #[error("this refresh token was just exchanged; the session continues with the new tokens")]
+    RefreshRaced,
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -61,6 +64,11 @@ impl ApiError {
                 "Invalid request",
             ),
             Unauthorized(_) => (StatusCode::UNAUTHORIZED, pt::UNAUTHORIZED, "Unauthorized"),
+            RefreshRaced => (
+                StatusCode::UNAUTHORIZED,
+                pt::REFRESH_RACED,
+                "Refresh token already rotated",
+            ),
             Forbidden(_) => (StatusCode::FORBIDDEN, pt::FORBIDDEN, "Forbidden"),
             NotFound(_) => (StatusCode::NOT_FOUND, pt::NOT_FOUND, "Not found"),
             Conflict(_) => (StatusCode::CONFLICT, pt::CONFLICT, "Conflict"),
@@ -124,7 +132,7 @@ impl ResponseError for ApiError {
         let mut resp = HttpResponse::build(self.status_code());
         resp.content_type(PROBLEM_JSON);
         match self {
-            ApiError::Unauthorized(_) => {
+            ApiError::Unauthorized(_) | ApiError::RefreshRaced => {
                 resp.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"flightdeck\""));
             }
             ApiError::RateLimited { retry_after_secs } => {
