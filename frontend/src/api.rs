@@ -222,6 +222,7 @@ impl Api {
                     status: Some(401),
                     message: message.into(),
                     request_id: None,
+                    fields: Vec::new(),
                 })
             }
             // Network trouble: keep the session and let the next call try again.

@@ -2,10 +2,11 @@
 //! signed-in shell (which owns the live feed).
 
 use leptos::prelude::*;
-use leptos_router::StaticSegment;
 use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{ParamSegment, StaticSegment};
 
 use crate::api::{Api, Auth};
+use crate::catalog::Catalog;
 use crate::components::{
     layout::Header,
     states::Loading,
@@ -13,7 +14,15 @@ use crate::components::{
 };
 use crate::live::Live;
 use crate::pages::{
-    audit::AuditPage, login::LoginPage, not_found::NotFound, placeholders::*,
+    audit::AuditPage,
+    deployments::{
+        DeploymentDetailPage, DeploymentsPage,
+        dialogs::{DialogHost, Dialogs},
+    },
+    login::LoginPage,
+    not_found::NotFound,
+    overview::OverviewPage,
+    placeholders::*,
     settings::SettingsPage,
 };
 use crate::routes::Page;
@@ -53,7 +62,9 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Shell() -> impl IntoView {
     let api = crate::api::use_api();
-    Live::provide(api);
+    let live = Live::provide(api);
+    Catalog::provide(api, live);
+    Dialogs::provide();
     let location = leptos_router::hooks::use_location();
     // The tab title names the page, so a row of Flightdeck tabs can be told apart.
     Effect::new(move |_| {
@@ -73,6 +84,10 @@ fn Shell() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=StaticSegment(Page::Overview.segment()) view=OverviewPage />
                     <Route path=StaticSegment(Page::Deployments.segment()) view=DeploymentsPage />
+                    <Route
+                        path=(StaticSegment(Page::Deployments.segment()), ParamSegment("id"))
+                        view=DeploymentDetailPage
+                    />
                     <Route path=StaticSegment(Page::Health.segment()) view=HealthPage />
                     <Route path=StaticSegment(Page::Alerts.segment()) view=AlertsPage />
                     <Route path=StaticSegment(Page::Audit.segment()) view=AuditPage />
@@ -81,8 +96,13 @@ fn Shell() -> impl IntoView {
                         path=(StaticSegment(Page::Users.segment()), StaticSegment(Page::Users.subsegment()))
                         view=SettingsPage
                     />
+                    <Route
+                        path=(StaticSegment(Page::Catalog.segment()), StaticSegment(Page::Catalog.subsegment()))
+                        view=SettingsPage
+                    />
                 </Routes>
             </main>
+            <DialogHost />
         </div>
     }
 }

@@ -54,3 +54,30 @@ pub fn parse_local_input(value: &str) -> Option<Timestamp> {
         .earliest()
         .map(|t| t.with_timezone(&Utc))
 }
+
+/// The current time, moving every 15 s while the calling component lives, so "3 min ago"
+/// stays true on a screen left open.
+pub fn ticking_now() -> leptos::prelude::RwSignal<DateTime<Utc>> {
+    use leptos::prelude::*;
+    let now = RwSignal::new(Utc::now());
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            now.try_set(Utc::now());
+        },
+        std::time::Duration::from_secs(15),
+    ) {
+        on_cleanup(move || handle.clear());
+    }
+    now
+}
+
+/// "42 s", "3 min 5 s", "2 h 10 min": how long something took.
+pub fn duration_secs(secs: f64) -> String {
+    let secs = secs.max(0.0).round() as i64;
+    match secs {
+        0..=59 => format!("{secs} s"),
+        60..=3_599 => format!("{} min {} s", secs / 60, secs % 60),
+        3_600..=86_399 => format!("{} h {} min", secs / 3_600, (secs % 3_600) / 60),
+        _ => format!("{} d {} h", secs / 86_400, (secs % 86_400) / 3_600),
+    }
+}

@@ -3,6 +3,7 @@
 
 mod api;
 mod app;
+mod catalog;
 mod components;
 mod download;
 mod error;

@@ -11,10 +11,11 @@ pub enum Page {
     Audit,
     Settings,
     Users,
+    Catalog,
 }
 
 impl Page {
-    /// The pages in navigation order (Users is a tab inside Settings, not a nav entry).
+    /// The pages in navigation order (Users and Catalog are tabs inside Settings, not nav entries).
     pub const NAV: [Page; 6] = [
         Page::Overview,
         Page::Deployments,
@@ -33,6 +34,7 @@ impl Page {
             Page::Audit => "/audit",
             Page::Settings => "/settings",
             Page::Users => "/settings/users",
+            Page::Catalog => "/settings/catalog",
         }
     }
 
@@ -45,7 +47,7 @@ impl Page {
             .unwrap_or("")
     }
 
-    /// The second path segment of a page nested under another (Users under Settings).
+    /// The second path segment of a page nested under another (Users, Catalog under Settings).
     pub fn subsegment(self) -> &'static str {
         self.path()
             .trim_start_matches('/')
@@ -63,6 +65,7 @@ impl Page {
             Page::Audit => "Audit log",
             Page::Settings => "Settings",
             Page::Users => "Users",
+            Page::Catalog => "Catalog",
         }
     }
 
@@ -76,12 +79,14 @@ impl Page {
             Page::Audit => "audit",
             Page::Settings => "settings",
             Page::Users => "users",
+            Page::Catalog => "catalog",
         }
     }
 
     /// The page a location belongs to (the most specific one).
     pub fn for_path(path: &str) -> Option<Page> {
-        std::iter::once(Page::Users)
+        [Page::Users, Page::Catalog]
+            .into_iter()
             .chain(Page::NAV)
             .find(|p| p.is_active(path))
     }
@@ -93,4 +98,9 @@ impl Page {
             _ => path == self.path() || path.starts_with(&format!("{}/", self.path())),
         }
     }
+}
+
+/// The detail page of one deployment.
+pub fn deployment_path(id: impl std::fmt::Display) -> String {
+    format!("{}/{id}", Page::Deployments.path())
 }

@@ -212,23 +212,27 @@ export async function openBrowser(t, { viewport = { width: 1440, height: 900 }, 
     return expected.some((e) => e.status === status && path.startsWith(e.path));
   };
 
-  page.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
-    // Chromium reports every ≥ 400 response as a console error too; the response handler
-    // below decides about those.
-    const m = /status of (\d{3})/.exec(msg.text());
-    const where = msg.location()?.url;
-    if (m && where && isExpected(Number(m[1]), where)) return;
-    report(`console error: ${msg.text()}${where ? ` (${where})` : ''}`);
-  });
-  page.on('pageerror', (err) => report(`uncaught exception: ${err.message}`));
-  page.on('crash', () => problems.push('page crashed'));
-  page.on('requestfailed', (req) => report(`request failed: ${req.method()} ${req.url()}: ${req.failure()?.errorText}`));
-  page.on('response', (res) => {
-    if (res.status() >= 400 && !isExpected(res.status(), res.url())) {
-      report(`HTTP ${res.status()} for ${res.request().method()} ${res.url()}`);
-    }
-  });
+  // Every page of the context is watched the same way.
+  const watch = (p) => {
+    p.on('console', (msg) => {
+      if (msg.type() !== 'error') return;
+      // Chromium reports every ≥ 400 response as a console error too; the response handler
+      // below decides about those.
+      const m = /status of (\d{3})/.exec(msg.text());
+      const where = msg.location()?.url;
+      if (m && where && isExpected(Number(m[1]), where)) return;
+      report(`console error: ${msg.text()}${where ? ` (${where})` : ''}`);
+    });
+    p.on('pageerror', (err) => report(`uncaught exception: ${err.message}`));
+    p.on('crash', () => problems.push('page crashed'));
+    p.on('requestfailed', (req) => report(`request failed: ${req.method()} ${req.url()}: ${req.failure()?.errorText}`));
+    p.on('response', (res) => {
+      if (res.status() >= 400 && !isExpected(res.status(), res.url())) {
+        report(`HTTP ${res.status()} for ${res.request().method()} ${res.url()}`);
+      }
+    });
+  };
+  watch(page);
 
   const shotDir = join(outputDir, 'screenshots', slug(t.name));
   mkdirSync(shotDir, { recursive: true });
@@ -253,8 +257,21 @@ export async function openBrowser(t, { viewport = { width: 1440, height: 900 }, 
         throw new Error(`the page reported ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
       }
     },
-    /** Screenshots the current state at 375 px and 1440 px wide (full page), then restores the viewport. */
-    async snap(name) {
+    /**
+     * Opens another tab in the same profile (so it shares the session), watched for problems
+     * like the first one. For a second screen that must follow changes live.
+     */
+    async newPage() {
+      const other = await context.newPage();
+      watch(other);
+      return other;
+    },
+    /**
+     * Screenshots the current state at 375 px and 1440 px wide (full page), then restores the
+     * viewport. `target` is another tab from `newPage()`; the first page by default.
+     */
+    async snap(name, target = page) {
+      const page = target;
       const original = page.viewportSize();
       for (const width of [375, 1440]) {
         await page.setViewportSize({ width, height: width === 375 ? 812 : 900 });

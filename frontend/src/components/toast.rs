@@ -4,6 +4,9 @@ use leptos::prelude::*;
 
 use crate::components::icons::Icon;
 
+/// More than this many at once would cover the page on a phone.
+const MAX_SHOWN: usize = 3;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ToastKind {
     Success,
@@ -52,6 +55,10 @@ impl Toasts {
             // A burst of the same failure (every list on a page failing) is one notice.
             if !l.iter().any(|t| t.text == text) {
                 l.push(Toast { id, kind, text });
+            }
+            // A burst of different notices keeps only the newest few on screen.
+            if l.len() > MAX_SHOWN {
+                l.drain(..l.len() - MAX_SHOWN);
             }
         });
         let hide_after = match kind {

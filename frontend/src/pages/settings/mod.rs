@@ -1,5 +1,7 @@
-//! Settings: API tokens for everyone, user management for admins.
+//! Settings: API tokens for everyone, the catalog (read by all, managed by admins), user
+//! management for admins.
 
+mod catalog;
 mod tokens;
 mod users;
 
@@ -11,31 +13,52 @@ use crate::api::use_api;
 use crate::components::{icons::Icon, layout::PageHeader, states::EmptyState};
 use crate::routes::Page;
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Tokens,
+    Catalog,
+    Users,
+}
+
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let api = use_api();
     let location = use_location();
     let is_admin = api.me().is_some_and(|m| m.role == Role::Admin);
-    let on_users = move || Page::Users.is_active(&location.pathname.get());
+    let tab = move || {
+        let path = location.pathname.get();
+        if Page::Users.is_active(&path) {
+            Tab::Users
+        } else if Page::Catalog.is_active(&path) {
+            Tab::Catalog
+        } else {
+            Tab::Tokens
+        }
+    };
     view! {
         <section class="page">
             <PageHeader title="Settings" />
             <div class="tabs" role="tablist">
-                <a href=Page::Settings.path() class="tab" role="tab" class:active=move || !on_users()
-                    aria-selected=move || (!on_users()).to_string() data-testid="tab-tokens">
+                <a href=Page::Settings.path() class="tab" role="tab" class:active=move || tab() == Tab::Tokens
+                    aria-selected=move || (tab() == Tab::Tokens).to_string() data-testid="tab-tokens">
                     <Icon name="key" />"API tokens"
                 </a>
+                <a href=Page::Catalog.path() class="tab" role="tab" class:active=move || tab() == Tab::Catalog
+                    aria-selected=move || (tab() == Tab::Catalog).to_string() data-testid="tab-catalog">
+                    <Icon name="overview" />"Catalog"
+                </a>
                 {is_admin.then(|| view! {
-                    <a href=Page::Users.path() class="tab" role="tab" class:active=on_users
-                        aria-selected=move || on_users().to_string() data-testid="tab-users">
+                    <a href=Page::Users.path() class="tab" role="tab" class:active=move || tab() == Tab::Users
+                        aria-selected=move || (tab() == Tab::Users).to_string() data-testid="tab-users">
                         <Icon name="users" />"Users"
                     </a>
                 })}
             </div>
-            {move || match (on_users(), is_admin) {
-                (false, _) => view! { <tokens::TokensPanel /> }.into_any(),
-                (true, true) => view! { <users::UsersPanel /> }.into_any(),
-                (true, false) => view! {
+            {move || match (tab(), is_admin) {
+                (Tab::Tokens, _) => view! { <tokens::TokensPanel /> }.into_any(),
+                (Tab::Catalog, _) => view! { <catalog::CatalogPanel /> }.into_any(),
+                (Tab::Users, true) => view! { <users::UsersPanel /> }.into_any(),
+                (Tab::Users, false) => view! {
                     <EmptyState icon="users" title="Admins only">
                         <p>"Only administrators manage users. Ask one to change your role if you need access."</p>
                     </EmptyState>

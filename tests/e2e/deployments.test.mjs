@@ -1,0 +1,149 @@
+// The Deployment & Rollback Manager's acceptance test, in the browser and never reloading the
+// page after login: deploy v1 to a protected environment with typed confirmation, watch it
+// succeed, deploy v2 and watch it fail, roll back to v1 from the matrix with a reason, and
+// find the rollback in the audit log. A second tab left on the Overview ("the wallboard")
+// must follow every change live.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { openBrowser, startServer } from './harness.mjs';
+
+// A command executor that succeeds except for version v2.
+const CONFIG = `
+[[catalog.services]]
+slug = "checkout-api"
+name = "Checkout API"
+team = "payments"
+
+[[catalog.environments]]
+slug = "production"
+name = "Production"
+rank = 30
+protected = true
+executor = { kind = "command", program = "/bin/sh", args = ["-c", "echo deploying {version}; test {version} != v2"], timeout_secs = 60 }
+`;
+
+const CELL = '[data-testid="matrix-cell"][data-service="checkout-api"][data-environment="production"]';
+const cellIn = (page, { status, version, kind }) => {
+  let sel = CELL;
+  if (status) sel += `[data-status="${status}"]`;
+  if (version) sel += `[data-version="${version}"]`;
+  if (kind) sel += `[data-kind="${kind}"]`;
+  return page.locator(sel);
+};
+
+async function deployThroughDialog(page, browser, version, shot) {
+  await page.getByTestId('new-deployment').click();
+  const dialog = page.getByTestId('deploy-dialog');
+  await dialog.waitFor();
+  assert.equal(await page.getByTestId('deploy-service').inputValue(), 'checkout-api');
+  assert.equal(await page.getByTestId('deploy-environment').inputValue(), 'production');
+  await page.getByTestId('deploy-protected').waitFor();
+  await page.getByTestId('deploy-version').fill(version);
+  if (shot) {
+    // Without the typed confirmation the form refuses before asking the server.
+    await page.getByTestId('deploy-submit').click();
+    await dialog.getByText('Type “production” to confirm.').waitFor();
+    await browser.snap(shot);
+  }
+  await page.getByTestId('deploy-confirm').fill('production');
+  await page.getByTestId('deploy-submit').click();
+  await page.waitForURL(/\/deployments\/[0-9a-f-]{36}$/);
+  await dialog.waitFor({ state: 'detached' });
+  return page.url().split('/').pop();
+}
+
+test('deploy v1 and v2 to protected production, see v2 fail live, roll back to v1 with a reason, and find it in the audit log', async (t) => {
+  const server = await startServer(t, { config: CONFIG });
+  const browser = await openBrowser(t);
+  const { page } = browser;
+  page.setDefaultTimeout(15_000);
+
+  // Sign in; the Overview shows the catalog from the config file with an empty cell.
+  await page.goto(server.url);
+  await page.getByTestId('login-username').fill(server.admin.username);
+  await page.getByTestId('login-password').fill(server.admin.password);
+  await page.getByTestId('login-submit').click();
+  await page.locator('[data-testid="live-indicator"][data-state="live"]').waitFor();
+  await page.evaluate(() => { window.__sameDocument = true; });
+  await cellIn(page, { status: 'none' }).waitFor();
+  await browser.snap('01-overview-never-deployed');
+
+  // The wallboard: a second tab on the Overview that only watches.
+  const wall = await browser.newPage();
+  await wall.goto(server.url);
+  await wall.locator('[data-testid="live-indicator"][data-state="live"]').waitFor();
+  await cellIn(wall, { status: 'none' }).waitFor();
+
+  // Deploy v1 with the typed confirmation; the detail page follows it to success.
+  const v1 = await deployThroughDialog(page, browser, 'v1', '02-deploy-dialog-needs-confirmation');
+  await page.locator('[data-testid="deployment-status"][data-status="succeeded"]').waitFor();
+  await page.getByTestId('deployment-log').getByText('deploying v1').waitFor();
+  assert.ok(await page.getByTestId('timeline').locator('li').count() >= 3, 'queued, in progress and succeeded are on the timeline');
+  await browser.snap('03-v1-succeeded-detail');
+  await cellIn(wall, { status: 'succeeded', version: 'v1', kind: 'deploy' }).waitFor();
+  await browser.snap('04-wallboard-v1-succeeded', wall);
+
+  // Deploy v2 from the Overview; it fails, live on the detail page and on the wallboard.
+  await page.getByTestId('nav-overview').click();
+  await cellIn(page, { status: 'succeeded', version: 'v1' }).waitFor();
+  const v2 = await deployThroughDialog(page, browser, 'v2');
+  assert.notEqual(v2, v1);
+  await page.locator('[data-testid="deployment-status"][data-status="failed"]').waitFor();
+  await page.getByTestId('deployment-log').getByText('deploying v2').waitFor();
+  await browser.snap('05-v2-failed-detail');
+  await cellIn(wall, { status: 'failed', version: 'v1' }).waitFor();
+  await browser.snap('06-wallboard-v2-failed', wall);
+
+  // Roll back from the matrix cell: the dialog names v2 → v1 and insists on a reason and
+  // the typed environment.
+  await page.getByTestId('nav-overview').click();
+  await cellIn(page, { status: 'failed', version: 'v1' }).waitFor();
+  await browser.snap('07-overview-v2-failed');
+  await page.locator(CELL).getByTestId('rollback-open').click();
+  const dialog = page.getByTestId('rollback-dialog');
+  await dialog.waitFor();
+  assert.equal((await page.getByTestId('rollback-from').textContent()).trim(), 'v2');
+  assert.equal((await page.getByTestId('rollback-to').textContent()).trim(), 'v1');
+  await page.getByTestId('rollback-submit').click();
+  await dialog.getByText('Say why').waitFor();
+  await browser.snap('08-rollback-dialog');
+  const reason = 'v2 fails its deploy check; back to v1';
+  await page.getByTestId('rollback-reason').fill(reason);
+  await page.getByTestId('rollback-confirm').fill('production');
+  await page.getByTestId('rollback-submit').click();
+  await page.getByTestId('toast').filter({ hasText: 'Rolling back checkout-api in production to v1' }).waitFor();
+  await page.waitForURL((url) => /\/deployments\/[0-9a-f-]{36}$/.test(url.pathname) && !url.pathname.endsWith(v2));
+  await page.locator('[data-testid="deployment-summary"][data-kind="rollback"]').waitFor();
+  await page.locator('[data-testid="deployment-status"][data-status="succeeded"]').waitFor();
+  assert.equal((await page.getByTestId('deployment-reason').textContent()).trim(), reason);
+  await browser.snap('09-rollback-succeeded-detail');
+
+  // v1 is current again, by a rollback — on both screens.
+  await cellIn(wall, { status: 'succeeded', version: 'v1', kind: 'rollback' }).waitFor();
+  await browser.snap('10-wallboard-rolled-back', wall);
+  await page.getByTestId('nav-overview').click();
+  await cellIn(page, { status: 'succeeded', version: 'v1', kind: 'rollback' }).waitFor();
+  await browser.snap('11-overview-rolled-back');
+
+  // The history lists all three, newest first, with the DORA panel above.
+  await page.getByTestId('nav-deployments').click();
+  const rows = page.getByTestId('deployment-row');
+  await rows.nth(2).waitFor();
+  assert.deepEqual(
+    await rows.evaluateAll((trs) => trs.map((tr) => `${tr.dataset.version}:${tr.dataset.kind}:${tr.dataset.status}`)),
+    ['v1:rollback:succeeded', 'v2:deploy:failed', 'v1:deploy:succeeded'],
+  );
+  await page.getByTestId('dora-cfr').waitFor();
+  await browser.snap('12-deployments-history');
+
+  // The audit log has the rollback with its reason.
+  await page.getByTestId('nav-audit').click();
+  const entry = page.locator('[data-testid="audit-row"][data-action="deployment.rollback"]');
+  await entry.waitFor();
+  assert.equal((await entry.locator('.cell-reason').textContent()).trim(), reason);
+  await browser.snap('13-audit-rollback');
+
+  assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was never reloaded');
+});
