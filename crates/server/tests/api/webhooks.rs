@@ -448,3 +448,43 @@ async fn an_admin_sets_a_source_secret_through_the_api_and_it_wins_over_the_envi
     assert_eq!(audit.items.len(), 1);
     assert!(!serde_json::to_string(&audit).unwrap().contains(new_secret));
 }
+
+#[tokio::test]
+async fn a_separate_worker_process_applies_what_api_replicas_store() {
+    let db = database_url(Backend::Postgres).await;
+    let api = spawn_app_with(Backend::Postgres, |s| {
+        s.database_url = Secret::new(db.clone());
+        s.run_workers = false;
+        s.webhook_secrets
+            .insert("github".into(), Secret::new(GITHUB_SECRET));
+    })
+    .await;
+    seed_catalog(&api).await;
+    assert_eq!(
+        send_github(&api, "deployment_status", "w-1", GH_STATUS)
+            .await
+            .status(),
+        202
+    );
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(
+        api.store.conn().await.unwrap().inbox_depth().await.unwrap(),
+        1,
+        "no worker runs in the API replica"
+    );
+
+    let mut worker = tokio::process::Command::new(env!("CARGO_BIN_EXE_flightdeck"))
+        .arg("worker")
+        .env("DATABASE_URL", &db)
+        .env("FLIGHTDECK_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("FLIGHTDECK_LOG_FORMAT", "json")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    settled(&api).await;
+    let d = &api.admin.list_deployments(&[]).await.unwrap().items[0];
+    assert_eq!(d.status, DeploymentStatus::Succeeded);
+    worker.kill().await.unwrap();
+}
