@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What `make test` needs beyond Rust: Chromium (Debian's), the end-to-end tests' npm packages
+# What `make test` needs beyond Rust: Chromium, Prometheus and Alertmanager (Debian's), the end-to-end tests' npm packages
 # (playwright-core drives that Chromium; binaryen provides wasm-opt), and running PostgreSQL and
 # Redis. Installs through apt and npm; starts the services when they are installed but down.
 set -euo pipefail
@@ -17,6 +17,8 @@ apt_install() {
 }
 
 command -v chromium >/dev/null || apt_install chromium
+command -v prometheus-alertmanager >/dev/null || apt_install prometheus-alertmanager
+command -v prometheus >/dev/null || apt_install prometheus
 command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
 
 (cd "$root/tests/e2e" && npm ci --no-audit --no-fund --loglevel=error)

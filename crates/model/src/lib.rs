@@ -5,6 +5,7 @@
 mod audit;
 mod auth;
 mod deploy;
+mod health;
 mod live;
 mod page;
 mod problem;
@@ -14,6 +15,7 @@ mod system;
 pub use audit::*;
 pub use auth::*;
 pub use deploy::*;
+pub use health::*;
 pub use live::*;
 pub use page::*;
 pub use problem::*;

@@ -7,6 +7,7 @@
 
 mod deploy_queries;
 mod error;
+mod health_queries;
 mod postgres;
 mod queries;
 mod records;
@@ -19,6 +20,7 @@ use async_trait::async_trait;
 
 pub use deploy_queries::{DeployQueries, IdempotencyKey, StoredResponse};
 pub use error::{StoreError, StoreResult};
+pub use health_queries::{AlertFilter, ComponentPatch, HealthQueries, NewComponent};
 pub use queries::Queries;
 pub use records::*;
 
@@ -60,11 +62,11 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// Everything a connection can do.
-pub trait Conn: Queries + DeployQueries {}
-impl<T: Queries + DeployQueries> Conn for T {}
+pub trait Conn: Queries + DeployQueries + HealthQueries {}
+impl<T: Queries + DeployQueries + HealthQueries> Conn for T {}
 
 #[async_trait]
-pub trait Tx: Queries + DeployQueries {
+pub trait Tx: Queries + DeployQueries + HealthQueries {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }
 

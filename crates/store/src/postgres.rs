@@ -5,8 +5,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use flightdeck_model::{
-    ApiToken, AuditEntry, Deployment, DeploymentEvent, Environment, EnvironmentLock, Id, LiveEvent,
-    LogLine, LogStream, Service, User,
+    Alert, AlertEvent, ApiToken, AuditEntry, Component, ComponentStatus, Deployment,
+    DeploymentEvent, Environment, EnvironmentLock, Id, LiveEvent, LogLine, LogStream, Service,
+    User,
 };
 use sqlx::{
     PgConnection, PgPool, Postgres, Transaction,
@@ -26,6 +27,11 @@ use crate::{
         DEPLOYMENT_SELECT, DeploymentEventRow, DeploymentRow, ENVIRONMENT_COLUMNS, EnvironmentRow,
         INBOX_COLUMNS, IdempotencyKey, InboxRow, LogRow, SERVICE_COLUMNS, ServiceRow,
         StoredResponse, deployments, impl_deploy_queries, kind_name, stream_name,
+    },
+    health_queries::{
+        ALERT_COLUMNS, ALERT_EVENT_COLUMNS, AlertEventRow, AlertFilter, AlertRow,
+        COMPONENT_COLUMNS, ComponentPatch, ComponentRow, NewComponent, alerts, components,
+        episode_start, impl_health_queries,
     },
     queries::{
         AUDIT_COLUMNS, ApiTokenRow, AuditRow, EventRow, SESSION_COLUMNS, SessionRow, TOKEN_SELECT,
@@ -51,6 +57,7 @@ impl_queries!(
     "SELECT pg_advisory_xact_lock(1178945878)"
 );
 impl_deploy_queries!(PgConn, Postgres, PgConnection, "FOR UPDATE SKIP LOCKED");
+impl_health_queries!(PgConn, PgConnection, "FOR UPDATE");
 
 impl PgStore {
     pub(crate) async fn connect(url: &str, options: &ConnectOptions) -> StoreResult<Self> {

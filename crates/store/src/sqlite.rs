@@ -6,8 +6,9 @@ use std::{str::FromStr, time::Duration};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use flightdeck_model::{
-    ApiToken, AuditEntry, Deployment, DeploymentEvent, Environment, EnvironmentLock, Id, LiveEvent,
-    LogLine, LogStream, Service, User,
+    Alert, AlertEvent, ApiToken, AuditEntry, Component, ComponentStatus, Deployment,
+    DeploymentEvent, Environment, EnvironmentLock, Id, LiveEvent, LogLine, LogStream, Service,
+    User,
 };
 use sqlx::{
     Sqlite, SqliteConnection, SqlitePool, Transaction,
@@ -28,6 +29,11 @@ use crate::{
         INBOX_COLUMNS, IdempotencyKey, InboxRow, LogRow, SERVICE_COLUMNS, ServiceRow,
         StoredResponse, deployments, impl_deploy_queries, kind_name, stream_name,
     },
+    health_queries::{
+        ALERT_COLUMNS, ALERT_EVENT_COLUMNS, AlertEventRow, AlertFilter, AlertRow,
+        COMPONENT_COLUMNS, ComponentPatch, ComponentRow, NewComponent, alerts, components,
+        episode_start, impl_health_queries,
+    },
     queries::{
         AUDIT_COLUMNS, ApiTokenRow, AuditRow, EventRow, SESSION_COLUMNS, SessionRow, TOKEN_SELECT,
         USER_COLUMNS, UserRow, impl_queries, split_action,
@@ -46,6 +52,7 @@ pub(crate) struct SqliteConn<C>(C);
 // SQLite serialises writers itself (one writer pool connection), so no lock is needed.
 impl_queries!(SqliteConn, SqliteConnection, "");
 impl_deploy_queries!(SqliteConn, Sqlite, SqliteConnection, "");
+impl_health_queries!(SqliteConn, SqliteConnection, "");
 
 impl SqliteStore {
     pub(crate) async fn connect(url: &str, options: &ConnectOptions) -> StoreResult<Self> {

@@ -1,9 +1,12 @@
 //! The HTTP layer: routes, extractors, error mapping. Routes are registered through
 //! utoipa-actix-web, so a route and its OpenAPI description cannot drift apart.
 
+pub mod alertmanager;
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod components;
 pub mod deployments;
 pub mod dora;
 pub mod error;
@@ -42,7 +45,10 @@ pub fn register(cfg: &mut ServiceConfig) {
             .configure(executors::configure)
             .configure(system::configure_v1)
             .configure(stream::configure)
-            .configure(webhooks::configure),
+            .configure(webhooks::configure)
+            .configure(components::configure)
+            .configure(alerts::configure)
+            .configure(alertmanager::configure),
     );
 }
 

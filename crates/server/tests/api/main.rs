@@ -1,9 +1,11 @@
 //! API tests: the real server on port 0, each test with its own database, on SQLite and
 //! PostgreSQL. One test binary for the crate (each extra binary costs a link on two cores).
 
+mod alerts;
 mod audit;
 mod auth;
 mod catalog_file;
+mod components;
 mod deployments;
 mod helpers;
 mod idempotency;

@@ -190,6 +190,41 @@ fn routes() -> Vec<Route> {
             Some(Viewer),
             None,
         ),
+        r(Method::GET, "/api/v1/components", Some(Viewer), None),
+        r(
+            Method::POST,
+            "/api/v1/components",
+            Some(Admin),
+            Some(json!({ "slug": unique("cmp"), "name": "Cmp" })),
+        ),
+        r(Method::GET, "/api/v1/components/{slug}", Some(Viewer), None),
+        r(
+            Method::PATCH,
+            "/api/v1/components/{slug}",
+            Some(Admin),
+            Some(json!({ "name": "x" })),
+        ),
+        r(Method::GET, "/api/v1/health", Some(Viewer), None),
+        r(Method::GET, "/api/v1/alerts", Some(Viewer), None),
+        r(Method::GET, "/api/v1/alerts/{id}", Some(Viewer), None),
+        r(
+            Method::POST,
+            "/api/v1/alerts/{id}/acknowledge",
+            Some(Operator),
+            Some(json!({ "note": "x" })),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/alerts/{id}/escalate",
+            Some(Operator),
+            Some(json!({ "target": "x" })),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/alerts/{id}/resolve",
+            Some(Operator),
+            Some(json!({})),
+        ),
         // Last: it ends the session the other requests use.
         r(
             Method::POST,
@@ -208,7 +243,8 @@ fn unique(prefix: &str) -> String {
 }
 
 /// Routes that take no user credentials: public, or authenticated by their own secret.
-const PUBLIC: [(&str, &str); 12] = [
+const PUBLIC: [(&str, &str); 13] = [
+    ("POST", "/api/v1/webhooks/alertmanager"),
     ("POST", "/api/v1/webhooks/github"),
     ("POST", "/api/v1/webhooks/gitlab"),
     ("POST", "/api/v1/webhooks/argocd"),

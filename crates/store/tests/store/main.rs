@@ -434,7 +434,7 @@ async fn connecting_to_an_unknown_scheme_or_in_memory_sqlite_is_refused() {
 
 #[tokio::test]
 async fn a_batch_of_deliveries_stores_each_once_and_says_which_were_new() {
-    use flightdeck_store::{DeployQueries, NewInbox};
+    use flightdeck_store::NewInbox;
     on_both(|store| async move {
         let delivery = |id: &str| NewInbox {
             id: Id::now_v7(),
@@ -451,6 +451,186 @@ async fn a_batch_of_deliveries_stores_each_once_and_says_which_were_new() {
         assert_eq!(inserted, [false, true, true, false]);
         assert_eq!(db.inbox_depth().await.unwrap(), 3);
         assert!(db.insert_inbox_batch(&[]).await.unwrap().is_empty());
+    })
+    .await;
+}
+
+fn new_component(slug: &str) -> flightdeck_store::NewComponent {
+    flightdeck_store::NewComponent {
+        id: Id::now_v7(),
+        slug: slug.into(),
+        name: slug.into(),
+        group: Some("payments".into()),
+        service: None,
+        tier: Some(1),
+        depends_on: vec!["db".into()],
+        matchers: vec![r#"service="checkout-api""#.into()],
+        maintenance: vec![],
+        status: flightdeck_model::ComponentStatus::Operational,
+        status_reasons: vec![],
+        now: Utc::now(),
+    }
+}
+
+fn new_alert(fingerprint: &str, starts_at: chrono::DateTime<Utc>) -> flightdeck_model::Alert {
+    use flightdeck_model::{AlertSeverity, AlertSourceStatus, TriageState};
+    flightdeck_model::Alert {
+        id: Id::now_v7(),
+        source: "alertmanager".into(),
+        fingerprint: fingerprint.into(),
+        name: "HighErrorRate".into(),
+        severity: AlertSeverity::Critical,
+        source_status: AlertSourceStatus::Firing,
+        state: TriageState::Open,
+        escalation_level: 0,
+        component: Some("checkout".into()),
+        labels: [("alertname".to_owned(), "HighErrorRate".to_owned())].into(),
+        annotations: Default::default(),
+        starts_at,
+        ends_at: None,
+        acknowledged_by: None,
+        acknowledged_at: None,
+        last_note: None,
+        received_at: Utc::now(),
+        updated_at: Utc::now(),
+    }
+}
+
+#[tokio::test]
+async fn components_round_trip_are_unique_by_slug_and_keep_their_status() {
+    use flightdeck_model::ComponentStatus;
+    on_both(|store| async move {
+        let mut db = store.conn().await.unwrap();
+        let created = db
+            .insert_component(&new_component("checkout"))
+            .await
+            .unwrap();
+        assert_eq!(created.depends_on, vec!["db".to_owned()]);
+        assert_eq!(created.group.as_deref(), Some("payments"));
+        let dup = db
+            .insert_component(&new_component("checkout"))
+            .await
+            .unwrap_err();
+        assert!(matches!(dup, StoreError::Conflict { .. }), "{dup:?}");
+        db.set_component_status(
+            created.id,
+            ComponentStatus::MajorOutage,
+            &["critical alert".to_owned()],
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+        let patch = flightdeck_store::ComponentPatch {
+            name: Some("Checkout".into()),
+            ..Default::default()
+        };
+        let updated = db
+            .update_component(created.id, &patch, Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(updated.name, "Checkout");
+        assert_eq!(updated.tier, Some(1), "untouched");
+        assert_eq!(updated.status, ComponentStatus::MajorOutage);
+        assert_eq!(updated.status_reasons, vec!["critical alert".to_owned()]);
+        assert_eq!(db.list_components().await.unwrap().len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_alert_episode_is_found_by_fingerprint_and_start_to_the_millisecond_and_stored_once() {
+    use flightdeck_model::{AlertSourceStatus, TriageState};
+    on_both(|store| async move {
+        let mut db = store.conn().await.unwrap();
+        // Alertmanager sends nanoseconds; the episode key keeps milliseconds.
+        let start = chrono::DateTime::parse_from_rfc3339("2026-11-25T10:00:00.123456789Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let alert = db.insert_alert(&new_alert("fp1", start)).await.unwrap();
+        let found = db
+            .alert_episode("alertmanager", "fp1", start)
+            .await
+            .unwrap()
+            .expect("found with the nanosecond start");
+        assert_eq!(found.id, alert.id);
+        assert!(
+            db.alert_episode("alertmanager", "fp1", start + Duration::minutes(5))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let dup = db.insert_alert(&new_alert("fp1", start)).await.unwrap_err();
+        assert!(matches!(dup, StoreError::Conflict { .. }), "{dup:?}");
+        // A re-firing is a new episode.
+        db.insert_alert(&new_alert("fp1", start + Duration::hours(1)))
+            .await
+            .unwrap();
+        assert_eq!(db.live_alerts("checkout").await.unwrap().len(), 2);
+
+        let resolved = flightdeck_model::Alert {
+            source_status: AlertSourceStatus::Resolved,
+            state: TriageState::Resolved,
+            ends_at: Some(start + Duration::minutes(3)),
+            ..alert.clone()
+        };
+        let saved = db.update_alert(&resolved).await.unwrap();
+        assert_eq!(saved.state, TriageState::Resolved);
+        assert_eq!(db.live_alerts("checkout").await.unwrap().len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn alerts_filter_by_state_severity_and_component_and_page_newest_first() {
+    use flightdeck_model::{AlertSeverity, TriageState};
+    on_both(|store| async move {
+        let mut db = store.conn().await.unwrap();
+        let t0 = Utc::now();
+        let mut ids = Vec::new();
+        for i in 0..3 {
+            let mut a = new_alert(&format!("fp{i}"), t0 + Duration::seconds(i));
+            if i == 2 {
+                a.severity = AlertSeverity::Warning;
+                a.component = None;
+            }
+            ids.push(db.insert_alert(&a).await.unwrap().id);
+        }
+        let all = db.list_alerts(&Default::default(), 10).await.unwrap();
+        assert_eq!(
+            all.iter().map(|a| a.id).collect::<Vec<_>>(),
+            vec![ids[2], ids[1], ids[0]]
+        );
+        let warnings = flightdeck_store::AlertFilter {
+            severity: Some(AlertSeverity::Warning),
+            ..Default::default()
+        };
+        assert_eq!(db.list_alerts(&warnings, 10).await.unwrap().len(), 1);
+        let checkout = flightdeck_store::AlertFilter {
+            component: Some("checkout".into()),
+            state: Some(TriageState::Open),
+            before_id: Some(ids[1]),
+            ..Default::default()
+        };
+        let page = db.list_alerts(&checkout, 10).await.unwrap();
+        assert_eq!(page.iter().map(|a| a.id).collect::<Vec<_>>(), vec![ids[0]]);
+
+        let event = flightdeck_model::AlertEvent {
+            id: Id::now_v7(),
+            alert_id: ids[0],
+            at: Utc::now(),
+            actor: "alice".into(),
+            action: "acknowledge".into(),
+            from_state: Some(TriageState::Open),
+            to_state: TriageState::Acknowledged,
+            escalation_level: 0,
+            target: None,
+            note: Some("on it".into()),
+        };
+        db.insert_alert_event(&event).await.unwrap();
+        let stored = db.alert_events(ids[0]).await.unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!((stored[0].id, &stored[0].note), (event.id, &event.note));
+        assert_eq!(stored[0].to_state, TriageState::Acknowledged);
     })
     .await;
 }

@@ -1,0 +1,351 @@
+//! The Infrastructure Health Dashboard's wire types: components, their status, alerts and triage.
+//!
+//! The enums mirror `flightdeck_domain::health` (same snake_case names, which are contract in
+//! DESIGN.md "Domain"); this crate cannot depend on the domain, so the server converts.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::Deployment;
+
+/// Names as on the wire, for storage and query strings.
+macro_rules! wire_names {
+    ($ty:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $ty {
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name),+
+                }
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($name => Ok($ty::$variant),)+
+                    other => Err(format!("unknown {} `{other}`", stringify!($ty))),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+/// A component's status (contract): the worst of its live alerts, unless in maintenance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ComponentStatus {
+    Operational,
+    Degraded,
+    PartialOutage,
+    MajorOutage,
+    Maintenance,
+    Unknown,
+}
+
+wire_names!(ComponentStatus {
+    Operational => "operational",
+    Degraded => "degraded",
+    PartialOutage => "partial_outage",
+    MajorOutage => "major_outage",
+    Maintenance => "maintenance",
+    Unknown => "unknown",
+});
+
+/// From the alert's `severity` label (`critical`/`page`, `warning`, `info`; missing: warning).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AlertSeverity {
+    Critical,
+    Warning,
+    Info,
+}
+
+wire_names!(AlertSeverity {
+    Critical => "critical",
+    Warning => "warning",
+    Info => "info",
+});
+
+/// What the source says: `firing` or `resolved`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AlertSourceStatus {
+    Firing,
+    Resolved,
+}
+
+wire_names!(AlertSourceStatus {
+    Firing => "firing",
+    Resolved => "resolved",
+});
+
+/// Where people are with the alert (contract).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TriageState {
+    Open,
+    Acknowledged,
+    Escalated,
+    Resolved,
+}
+
+wire_names!(TriageState {
+    Open => "open",
+    Acknowledged => "acknowledged",
+    Escalated => "escalated",
+    Resolved => "resolved",
+});
+
+/// A one-off maintenance window, `starts_at` inclusive to `ends_at` exclusive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ComponentMaintenance {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+/// Something whose health is watched, e.g. `checkout-db`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Component {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    /// Grid grouping, e.g. `payments`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// The linked service's slug: its deployments show on the component's page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// e.g. `1` (most critical) to `3`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<i32>,
+    /// Slugs of the components it depends on.
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    /// Label matchers routing alerts here (`service="checkout-api"`); none: `component="<slug>"`.
+    #[serde(default)]
+    pub matchers: Vec<String>,
+    pub status: ComponentStatus,
+    /// Why, worst first.
+    #[serde(default)]
+    pub status_reasons: Vec<String>,
+    #[serde(default)]
+    pub maintenance: Vec<ComponentMaintenance>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateComponent {
+    pub slug: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<i32>,
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    #[serde(default)]
+    pub matchers: Vec<String>,
+    #[serde(default)]
+    pub maintenance: Vec<ComponentMaintenance>,
+}
+
+/// Only the fields present change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UpdateComponent {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depends_on: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matchers: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<Vec<ComponentMaintenance>>,
+}
+
+/// A component's page: the component, its live alerts and its linked service's recent deployments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ComponentDetail {
+    pub component: Component,
+    /// Live alerts routed here (firing and not resolved by hand), newest first.
+    pub alerts: Vec<Alert>,
+    /// The linked service's deployments, newest first.
+    pub deployments: Vec<Deployment>,
+}
+
+/// One tile of the health grid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ComponentSummary {
+    pub slug: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<i32>,
+    pub status: ComponentStatus,
+    #[serde(default)]
+    pub status_reasons: Vec<String>,
+}
+
+/// `GET /api/v1/health`: every component with its status, and how many are in each status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HealthGrid {
+    pub components: Vec<ComponentSummary>,
+    /// Every status name, with 0 for those no component is in.
+    pub counts: BTreeMap<String, u32>,
+}
+
+/// The data of a `component.status_changed` live event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ComponentStatusChanged {
+    pub component: String,
+    pub from: ComponentStatus,
+    pub to: ComponentStatus,
+    pub reasons: Vec<String>,
+}
+
+/// One episode of an alert: a fingerprint's firing from `starts_at` until resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Alert {
+    pub id: Uuid,
+    /// `alertmanager`.
+    pub source: String,
+    pub fingerprint: String,
+    /// The `alertname` label.
+    pub name: String,
+    pub severity: AlertSeverity,
+    pub source_status: AlertSourceStatus,
+    pub state: TriageState,
+    /// 0 until escalated; each escalation adds one.
+    pub escalation_level: u32,
+    /// The component it was routed to by label matchers, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component: Option<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    pub starts_at: DateTime<Utc>,
+    /// When the source resolved it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ends_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    /// The note of the latest triage step that had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_note: Option<String>,
+    pub received_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One step in an alert's life: fired, acknowledged, escalated, resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AlertEvent {
+    pub id: Uuid,
+    pub alert_id: Uuid,
+    pub at: DateTime<Utc>,
+    /// A username, or the source (`alertmanager`).
+    pub actor: String,
+    /// `fire`, `acknowledge`, `escalate`, `resolve`.
+    pub action: String,
+    pub from_state: Option<TriageState>,
+    pub to_state: TriageState,
+    pub escalation_level: u32,
+    /// Whom it was escalated to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// An alert with its history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AlertDetail {
+    pub alert: Alert,
+    /// Oldest first.
+    pub events: Vec<AlertEvent>,
+}
+
+/// Acknowledge, escalate or resolve.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TriageRequest {
+    /// At most 2000 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Escalate only: a person, rota or channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+}
+
+/// Filters for `GET /api/v1/alerts`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct AlertQuery {
+    /// `open`, `acknowledged`, `escalated` or `resolved`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// `critical`, `warning` or `info`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<String>,
+    /// A component slug.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+/// The answer to an Alertmanager notification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AlertsIngested {
+    /// Alerts in the payload.
+    pub received: u32,
+    /// Episodes opened or changed; 0 for a resend or an HA duplicate.
+    pub changed: u32,
+    /// Alerts Alertmanager left out of the payload (`truncatedAlerts`, over its `max_alerts`).
+    pub truncated_alerts: u32,
+}

@@ -1,0 +1,404 @@
+//! Components (admin CRUD), the health grid, and the status rollup every alert change runs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use actix_web::{HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Duration, Utc};
+use flightdeck_domain::{
+    catalog,
+    health::{alerts as dalerts, matchers, rollup},
+};
+use flightdeck_model::{
+    Alert, Component, ComponentDetail, ComponentMaintenance, ComponentStatus,
+    ComponentStatusChanged, ComponentSummary, CreateComponent, FieldError, HealthGrid, Page,
+    UpdateComponent,
+};
+use flightdeck_store::{ComponentPatch, DeploymentFilter, NewAudit, NewComponent, Tx};
+use serde::{Serialize, de::DeserializeOwned};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::{
+    error::{ApiError, ApiResult},
+    extract::{Auth, RequestMeta, role::Admin},
+};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_components)
+        .service(create_component)
+        .service(get_component)
+        .service(update_component)
+        .service(health_grid);
+}
+
+pub const COMPONENT_UPDATED: &str = "component.updated";
+pub const COMPONENT_STATUS_CHANGED: &str = "component.status_changed";
+
+/// With no SLOs or probes yet, nothing can go stale; the rollup still takes a limit.
+const STALE_AFTER_MINUTES: i64 = 15;
+/// Deployments shown on a component's page.
+const RECENT_DEPLOYMENTS: u32 = 20;
+
+pub(crate) fn to_json<T: Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).expect("wire types serialise")
+}
+
+/// Between the wire enums and the domain's: both use the same snake_case names.
+pub(crate) fn convert<A: Serialize, B: DeserializeOwned>(a: A) -> B {
+    serde_json::from_value(to_json(&a)).expect("wire and domain names agree")
+}
+
+pub(crate) fn episode(alert: &Alert) -> dalerts::AlertEpisode {
+    dalerts::AlertEpisode {
+        fingerprint: alert.fingerprint.clone(),
+        starts_at: alert.starts_at,
+        name: alert.name.clone(),
+        severity: convert(alert.severity),
+        source_status: convert(alert.source_status),
+        state: convert(alert.state),
+        escalation_level: alert.escalation_level,
+        ends_at: alert.ends_at,
+        labels: alert.labels.clone(),
+        annotations: alert.annotations.clone(),
+    }
+}
+
+fn windows(maintenance: &[ComponentMaintenance]) -> Vec<rollup::MaintenanceWindow> {
+    maintenance
+        .iter()
+        .map(|w| rollup::MaintenanceWindow {
+            name: w.name.clone(),
+            starts_at: w.starts_at,
+            ends_at: w.ends_at,
+        })
+        .collect()
+}
+
+fn roll(
+    alerts: &[Alert],
+    maintenance: &[ComponentMaintenance],
+    now: DateTime<Utc>,
+) -> (ComponentStatus, Vec<String>) {
+    let episodes: Vec<_> = alerts.iter().map(episode).collect();
+    let windows = windows(maintenance);
+    let result = rollup::rollup(
+        rollup::Signals {
+            alerts: &episodes,
+            maintenance: &windows,
+            ..Default::default()
+        },
+        now,
+        Duration::minutes(STALE_AFTER_MINUTES),
+    );
+    (
+        convert(result.status),
+        result.reasons.into_iter().map(|r| r.text).collect(),
+    )
+}
+
+/// Recomputes the status of each named component from its live alerts and maintenance; stores
+/// changes and returns the `component.status_changed` events to commit with them.
+pub(crate) async fn recompute(
+    tx: &mut dyn Tx,
+    slugs: &BTreeSet<String>,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<(&'static str, serde_json::Value)>> {
+    let mut events = Vec::new();
+    for slug in slugs {
+        let Some(component) = tx.component_by_slug(slug).await? else {
+            continue;
+        };
+        let live = tx.live_alerts(slug).await?;
+        let (status, reasons) = roll(&live, &component.maintenance, now);
+        if status == component.status && reasons == component.status_reasons {
+            continue;
+        }
+        tx.set_component_status(component.id, status, &reasons, now)
+            .await?;
+        if status != component.status {
+            events.push((
+                COMPONENT_STATUS_CHANGED,
+                to_json(&ComponentStatusChanged {
+                    component: component.slug.clone(),
+                    from: component.status,
+                    to: status,
+                    reasons,
+                }),
+            ));
+        }
+    }
+    Ok(events)
+}
+
+/// Every component's routing matchers, for [`matchers::route`]. A component without matchers
+/// gets `component="<slug>"`.
+pub(crate) fn routing(components: &[Component]) -> Vec<matchers::ComponentMatchers> {
+    components
+        .iter()
+        .map(|c| matchers::ComponentMatchers {
+            component: c.slug.clone(),
+            matchers: if c.matchers.is_empty() {
+                matchers::default_matchers(&c.slug)
+            } else {
+                c.matchers
+                    .iter()
+                    .filter_map(|m| matchers::parse_matcher(m).ok())
+                    .collect()
+            },
+        })
+        .collect()
+}
+
+fn audit(actor: &str, action: &str, slug: &str, meta: RequestMeta) -> NewAudit {
+    NewAudit {
+        actor: actor.to_owned(),
+        action: action.into(),
+        target_type: "component".into(),
+        target_id: slug.to_owned(),
+        request_id: Some(meta.request_id),
+        ..Default::default()
+    }
+}
+
+fn field(field: &str, message: &str) -> FieldError {
+    FieldError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// Checks what a create or update sets; the service must exist.
+async fn validate(
+    tx: &mut dyn Tx,
+    name: Option<&str>,
+    service: Option<&str>,
+    depends_on: Option<&[String]>,
+    matchers_in: Option<&[String]>,
+    maintenance: Option<&[ComponentMaintenance]>,
+) -> ApiResult<()> {
+    let mut errors = Vec::new();
+    if let Some(problem) = name.and_then(catalog::name_problem) {
+        errors.push(field("name", problem));
+    }
+    if let Some(service) = service
+        && tx.service_by_slug(service).await?.is_none()
+    {
+        errors.push(field("service", "no such service"));
+    }
+    for (i, dep) in depends_on.unwrap_or_default().iter().enumerate() {
+        if let Some(problem) = catalog::slug_problem(dep) {
+            errors.push(field(&format!("depends_on[{i}]"), problem));
+        }
+    }
+    if let Err(errs) = matchers::validate_matchers(matchers_in.unwrap_or_default()) {
+        errors.extend(errs);
+    }
+    for (i, w) in maintenance.unwrap_or_default().iter().enumerate() {
+        if w.ends_at <= w.starts_at {
+            errors.push(field(
+                &format!("maintenance[{i}]"),
+                "ends_at must be after starts_at",
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// Every component by slug (one page).
+#[utoipa::path(tag = "health", security(("bearer" = [])),
+    responses((status = 200, description = "All components by slug", body = Page<Component>)))]
+#[get("/components")]
+async fn list_components(
+    _auth: Auth,
+    state: web::Data<AppState>,
+) -> ApiResult<web::Json<Page<Component>>> {
+    let items = state.store.conn().await?.list_components().await?;
+    Ok(web::Json(Page {
+        items,
+        next_cursor: None,
+    }))
+}
+
+/// Add a component (admins).
+#[utoipa::path(tag = "health", security(("bearer" = [])),
+    responses((status = 201, description = "Created", body = Component), (status = 409, description = "The slug is taken"),
+              (status = 422, description = "Invalid fields")))]
+#[post("/components")]
+async fn create_component(
+    auth: Auth<Admin>,
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    body: web::Json<CreateComponent>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    if let Some(problem) = catalog::slug_problem(&body.slug) {
+        return Err(ApiError::validation("slug", problem));
+    }
+    let now = Utc::now();
+    let mut tx = state.store.begin().await?;
+    validate(
+        &mut *tx,
+        Some(&body.name),
+        body.service.as_deref(),
+        Some(&body.depends_on),
+        Some(&body.matchers),
+        Some(&body.maintenance),
+    )
+    .await?;
+    let (status, status_reasons) = roll(&[], &body.maintenance, now);
+    let new = NewComponent {
+        id: uuid::Uuid::now_v7(),
+        slug: body.slug,
+        name: body.name,
+        group: body.group,
+        service: body.service,
+        tier: body.tier,
+        depends_on: body.depends_on,
+        matchers: body.matchers,
+        maintenance: body.maintenance,
+        status,
+        status_reasons,
+        now,
+    };
+    let component = tx.insert_component(&new).await?;
+    let mut entry = audit(
+        &auth.user.username,
+        "component.create",
+        &component.slug,
+        meta,
+    );
+    entry.after = Some(to_json(&component));
+    state
+        .commit(
+            tx,
+            Some(&entry),
+            vec![(COMPONENT_UPDATED, to_json(&component))],
+            now,
+        )
+        .await?;
+    Ok(HttpResponse::Created().json(component))
+}
+
+/// One component with its live alerts and its linked service's recent deployments.
+#[utoipa::path(tag = "health", params(("slug" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "The component", body = ComponentDetail), (status = 404, description = "No such component")))]
+#[get("/components/{slug}")]
+async fn get_component(
+    _auth: Auth,
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+) -> ApiResult<web::Json<ComponentDetail>> {
+    let mut db = state.store.conn().await?;
+    let component = db
+        .component_by_slug(&slug)
+        .await?
+        .ok_or_else(|| not_found(&slug))?;
+    let alerts = db.live_alerts(&component.slug).await?;
+    let deployments = match &component.service {
+        Some(service) => {
+            let filter = DeploymentFilter {
+                service: Some(service.clone()),
+                ..Default::default()
+            };
+            db.list_deployments(&filter, RECENT_DEPLOYMENTS).await?
+        }
+        None => Vec::new(),
+    };
+    Ok(web::Json(ComponentDetail {
+        component,
+        alerts,
+        deployments,
+    }))
+}
+
+/// Change a component (admins); its status is recomputed (maintenance windows may change it).
+#[utoipa::path(tag = "health", params(("slug" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "Updated", body = Component), (status = 404, description = "No such component"),
+              (status = 422, description = "Invalid fields")))]
+#[patch("/components/{slug}")]
+async fn update_component(
+    auth: Auth<Admin>,
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    slug: web::Path<String>,
+    body: web::Json<UpdateComponent>,
+) -> ApiResult<web::Json<Component>> {
+    let body = body.into_inner();
+    let now = Utc::now();
+    let mut tx = state.store.begin().await?;
+    let before = tx
+        .component_by_slug(&slug)
+        .await?
+        .ok_or_else(|| not_found(&slug))?;
+    validate(
+        &mut *tx,
+        body.name.as_deref(),
+        body.service.as_deref(),
+        body.depends_on.as_deref(),
+        body.matchers.as_deref(),
+        body.maintenance.as_deref(),
+    )
+    .await?;
+    let patch = ComponentPatch {
+        name: body.name,
+        group: body.group,
+        service: body.service,
+        tier: body.tier,
+        depends_on: body.depends_on,
+        matchers: body.matchers,
+        maintenance: body.maintenance,
+    };
+    tx.update_component(before.id, &patch, now).await?;
+    let mut events = recompute(&mut *tx, &BTreeSet::from([before.slug.clone()]), now).await?;
+    let component = tx
+        .component_by_slug(&before.slug)
+        .await?
+        .ok_or_else(|| not_found(&slug))?;
+    let mut entry = audit(
+        &auth.user.username,
+        "component.update",
+        &component.slug,
+        meta,
+    );
+    entry.before = Some(to_json(&before));
+    entry.after = Some(to_json(&component));
+    events.push((COMPONENT_UPDATED, to_json(&component)));
+    state.commit(tx, Some(&entry), events, now).await?;
+    Ok(web::Json(component))
+}
+
+/// The health grid: every component with its status and why, and how many are in each status.
+#[utoipa::path(tag = "health", security(("bearer" = [])),
+    responses((status = 200, description = "The grid", body = HealthGrid)))]
+#[get("/health")]
+async fn health_grid(_auth: Auth, state: web::Data<AppState>) -> ApiResult<web::Json<HealthGrid>> {
+    let components = state.store.conn().await?.list_components().await?;
+    let mut counts: BTreeMap<String, u32> = ComponentStatus::ALL
+        .iter()
+        .map(|s| (s.as_str().to_owned(), 0))
+        .collect();
+    for c in &components {
+        *counts.entry(c.status.as_str().to_owned()).or_default() += 1;
+    }
+    let components = components
+        .into_iter()
+        .map(|c| ComponentSummary {
+            slug: c.slug,
+            name: c.name,
+            group: c.group,
+            service: c.service,
+            tier: c.tier,
+            status: c.status,
+            status_reasons: c.status_reasons,
+        })
+        .collect();
+    Ok(web::Json(HealthGrid { components, counts }))
+}
+
+fn not_found(slug: &str) -> ApiError {
+    ApiError::NotFound(format!("no component `{slug}`"))
+}

@@ -1,0 +1,472 @@
+//! Storage for the Infrastructure Health Dashboard: components, alert episodes and their triage
+//! events. Same single-SQL approach as [`crate::queries`].
+
+use async_trait::async_trait;
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use flightdeck_model::{
+    Alert, AlertEvent, Component, ComponentMaintenance, ComponentStatus, Id, TriageState,
+};
+use sqlx::types::Json;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+use crate::{StoreError, StoreResult};
+
+#[async_trait]
+pub trait HealthQueries: Send {
+    // --- components ---
+    async fn insert_component(&mut self, new: &NewComponent) -> StoreResult<Component>;
+    async fn component_by_slug(&mut self, slug: &str) -> StoreResult<Option<Component>>;
+    /// Every component by slug.
+    async fn list_components(&mut self) -> StoreResult<Vec<Component>>;
+    async fn update_component(
+        &mut self,
+        id: Id,
+        patch: &ComponentPatch,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Component>;
+    async fn set_component_status(
+        &mut self,
+        id: Id,
+        status: ComponentStatus,
+        reasons: &[String],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+
+    // --- alerts ---
+    /// Fails with a conflict on `alerts_episode_key` when the episode is already stored.
+    async fn insert_alert(&mut self, alert: &Alert) -> StoreResult<Alert>;
+    /// Writes the mutable fields (statuses, level, end, annotations, triage who/when/note).
+    async fn update_alert(&mut self, alert: &Alert) -> StoreResult<Alert>;
+    async fn alert_by_id(&mut self, id: Id) -> StoreResult<Option<Alert>>;
+    /// The episode (source, fingerprint, starts_at to the millisecond), locked for this
+    /// transaction where the database can.
+    async fn alert_episode(
+        &mut self,
+        source: &str,
+        fingerprint: &str,
+        starts_at: DateTime<Utc>,
+    ) -> StoreResult<Option<Alert>>;
+    /// Newest first.
+    async fn list_alerts(&mut self, filter: &AlertFilter, limit: u32) -> StoreResult<Vec<Alert>>;
+    /// Firing and not resolved by hand, routed to `component`, newest first.
+    async fn live_alerts(&mut self, component: &str) -> StoreResult<Vec<Alert>>;
+    async fn insert_alert_event(&mut self, event: &AlertEvent) -> StoreResult<AlertEvent>;
+    /// Oldest first.
+    async fn alert_events(&mut self, alert_id: Id) -> StoreResult<Vec<AlertEvent>>;
+}
+
+#[derive(Debug, Clone)]
+pub struct NewComponent {
+    pub id: Id,
+    pub slug: String,
+    pub name: String,
+    pub group: Option<String>,
+    pub service: Option<String>,
+    pub tier: Option<i32>,
+    pub depends_on: Vec<String>,
+    pub matchers: Vec<String>,
+    pub maintenance: Vec<ComponentMaintenance>,
+    pub status: ComponentStatus,
+    pub status_reasons: Vec<String>,
+    pub now: DateTime<Utc>,
+}
+
+/// A change to a component; `None` leaves a field alone.
+#[derive(Debug, Clone, Default)]
+pub struct ComponentPatch {
+    pub name: Option<String>,
+    pub group: Option<String>,
+    pub service: Option<String>,
+    pub tier: Option<i32>,
+    pub depends_on: Option<Vec<String>>,
+    pub matchers: Option<Vec<String>>,
+    pub maintenance: Option<Vec<ComponentMaintenance>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    pub state: Option<TriageState>,
+    pub severity: Option<flightdeck_model::AlertSeverity>,
+    pub component: Option<String>,
+    /// Alerts with ids below this (the cursor).
+    pub before_id: Option<Id>,
+}
+
+/// Episode keys keep `startsAt` to the millisecond (see `flightdeck_domain::health::alerts::episode_key`):
+/// Alertmanager sends nanoseconds, PostgreSQL keeps microseconds.
+pub(crate) fn episode_start(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(TimeDelta::milliseconds(1)).unwrap_or(t)
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ComponentRow {
+    id: Uuid,
+    slug: String,
+    name: String,
+    grp: Option<String>,
+    service: Option<String>,
+    tier: Option<i32>,
+    depends_on: Json<Vec<String>>,
+    matchers: Json<Vec<String>>,
+    maintenance: Json<Vec<ComponentMaintenance>>,
+    status: String,
+    status_reasons: Json<Vec<String>>,
+    created_at: DateTime<Utc>,
+}
+
+impl ComponentRow {
+    pub(crate) fn into_component(self) -> StoreResult<Component> {
+        Ok(Component {
+            id: self.id,
+            slug: self.slug,
+            name: self.name,
+            group: self.grp,
+            service: self.service,
+            tier: self.tier,
+            depends_on: self.depends_on.0,
+            matchers: self.matchers.0,
+            status: self.status.parse().map_err(StoreError::Corrupt)?,
+            status_reasons: self.status_reasons.0,
+            maintenance: self.maintenance.0,
+            created_at: self.created_at,
+        })
+    }
+}
+
+pub(crate) fn components(rows: Vec<ComponentRow>) -> StoreResult<Vec<Component>> {
+    rows.into_iter().map(ComponentRow::into_component).collect()
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AlertRow {
+    id: Uuid,
+    source: String,
+    fingerprint: String,
+    starts_at: DateTime<Utc>,
+    name: String,
+    severity: String,
+    source_status: String,
+    state: String,
+    escalation_level: i32,
+    component: Option<String>,
+    labels: Json<BTreeMap<String, String>>,
+    annotations: Json<BTreeMap<String, String>>,
+    ends_at: Option<DateTime<Utc>>,
+    acknowledged_by: Option<String>,
+    acknowledged_at: Option<DateTime<Utc>>,
+    last_note: Option<String>,
+    received_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl AlertRow {
+    pub(crate) fn into_alert(self) -> StoreResult<Alert> {
+        Ok(Alert {
+            id: self.id,
+            source: self.source,
+            fingerprint: self.fingerprint,
+            name: self.name,
+            severity: self.severity.parse().map_err(StoreError::Corrupt)?,
+            source_status: self.source_status.parse().map_err(StoreError::Corrupt)?,
+            state: self.state.parse().map_err(StoreError::Corrupt)?,
+            escalation_level: u32::try_from(self.escalation_level).unwrap_or(0),
+            component: self.component,
+            labels: self.labels.0,
+            annotations: self.annotations.0,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            acknowledged_by: self.acknowledged_by,
+            acknowledged_at: self.acknowledged_at,
+            last_note: self.last_note,
+            received_at: self.received_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+pub(crate) fn alerts(rows: Vec<AlertRow>) -> StoreResult<Vec<Alert>> {
+    rows.into_iter().map(AlertRow::into_alert).collect()
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AlertEventRow {
+    id: Uuid,
+    alert_id: Uuid,
+    at: DateTime<Utc>,
+    actor: String,
+    action: String,
+    from_state: Option<String>,
+    to_state: String,
+    escalation_level: i32,
+    target: Option<String>,
+    note: Option<String>,
+}
+
+impl AlertEventRow {
+    pub(crate) fn into_event(self) -> StoreResult<AlertEvent> {
+        Ok(AlertEvent {
+            id: self.id,
+            alert_id: self.alert_id,
+            at: self.at,
+            actor: self.actor,
+            action: self.action,
+            from_state: self
+                .from_state
+                .map(|s| s.parse())
+                .transpose()
+                .map_err(StoreError::Corrupt)?,
+            to_state: self.to_state.parse().map_err(StoreError::Corrupt)?,
+            escalation_level: u32::try_from(self.escalation_level).unwrap_or(0),
+            target: self.target,
+            note: self.note,
+        })
+    }
+}
+
+pub(crate) const COMPONENT_COLUMNS: &str = "id, slug, name, grp, service, tier, depends_on, matchers, \
+     maintenance, status, status_reasons, created_at";
+pub(crate) const ALERT_COLUMNS: &str = "id, source, fingerprint, starts_at, name, severity, source_status, \
+     state, escalation_level, component, labels, annotations, ends_at, acknowledged_by, acknowledged_at, \
+     last_note, received_at, updated_at";
+pub(crate) const ALERT_EVENT_COLUMNS: &str =
+    "id, alert_id, at, actor, action, from_state, to_state, escalation_level, target, note";
+
+/// Implements [`HealthQueries`] for `$wrapper<C>`; `$row_lock` follows the episode lookup
+/// (`FOR UPDATE` on PostgreSQL, so two notifications about one episode — an HA pair — apply one
+/// after the other and the second sees the first's result; SQLite has one writer and needs nothing).
+macro_rules! impl_health_queries {
+    ($wrapper:ident, $conn:ty, $row_lock:expr) => {
+        #[async_trait::async_trait]
+        impl<C> $crate::HealthQueries for $wrapper<C>
+        where
+            C: std::ops::DerefMut<Target = $conn> + Send,
+        {
+            async fn insert_component(&mut self, new: &NewComponent) -> StoreResult<Component> {
+                let row: ComponentRow = sqlx::query_as(&format!(
+                    "INSERT INTO components (id, slug, name, grp, service, tier, depends_on, matchers, \
+                     maintenance, status, status_reasons, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING {COMPONENT_COLUMNS}"
+                ))
+                .bind(new.id)
+                .bind(&new.slug)
+                .bind(&new.name)
+                .bind(new.group.as_deref())
+                .bind(new.service.as_deref())
+                .bind(new.tier)
+                .bind(Json(&new.depends_on))
+                .bind(Json(&new.matchers))
+                .bind(Json(&new.maintenance))
+                .bind(new.status.as_str())
+                .bind(Json(&new.status_reasons))
+                .bind(new.now)
+                .fetch_one(&mut *self.0)
+                .await?;
+                row.into_component()
+            }
+
+            async fn component_by_slug(&mut self, slug: &str) -> StoreResult<Option<Component>> {
+                let row: Option<ComponentRow> = sqlx::query_as(&format!(
+                    "SELECT {COMPONENT_COLUMNS} FROM components WHERE slug = $1"
+                ))
+                .bind(slug)
+                .fetch_optional(&mut *self.0)
+                .await?;
+                row.map(ComponentRow::into_component).transpose()
+            }
+
+            async fn list_components(&mut self) -> StoreResult<Vec<Component>> {
+                let rows: Vec<ComponentRow> = sqlx::query_as(&format!(
+                    "SELECT {COMPONENT_COLUMNS} FROM components ORDER BY slug"
+                ))
+                .fetch_all(&mut *self.0)
+                .await?;
+                components(rows)
+            }
+
+            async fn update_component(
+                &mut self,
+                id: Id,
+                patch: &ComponentPatch,
+                now: DateTime<Utc>,
+            ) -> StoreResult<Component> {
+                let row: ComponentRow = sqlx::query_as(&format!(
+                    "UPDATE components SET name = COALESCE($2, name), grp = COALESCE($3, grp), \
+                     service = COALESCE($4, service), tier = COALESCE($5, tier), \
+                     depends_on = COALESCE($6, depends_on), matchers = COALESCE($7, matchers), \
+                     maintenance = COALESCE($8, maintenance), updated_at = $9 WHERE id = $1 \
+                     RETURNING {COMPONENT_COLUMNS}"
+                ))
+                .bind(id)
+                .bind(patch.name.as_deref())
+                .bind(patch.group.as_deref())
+                .bind(patch.service.as_deref())
+                .bind(patch.tier)
+                .bind(patch.depends_on.as_ref().map(Json))
+                .bind(patch.matchers.as_ref().map(Json))
+                .bind(patch.maintenance.as_ref().map(Json))
+                .bind(now)
+                .fetch_one(&mut *self.0)
+                .await?;
+                row.into_component()
+            }
+
+            async fn set_component_status(
+                &mut self,
+                id: Id,
+                status: ComponentStatus,
+                reasons: &[String],
+                now: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                let done = sqlx::query(
+                    "UPDATE components SET status = $2, status_reasons = $3, updated_at = $4 WHERE id = $1",
+                )
+                .bind(id)
+                .bind(status.as_str())
+                .bind(Json(reasons))
+                .bind(now)
+                .execute(&mut *self.0)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
+            }
+
+            async fn insert_alert(&mut self, a: &Alert) -> StoreResult<Alert> {
+                let row: AlertRow = sqlx::query_as(&format!(
+                    "INSERT INTO alerts ({ALERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+                     $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING {ALERT_COLUMNS}"
+                ))
+                .bind(a.id)
+                .bind(&a.source)
+                .bind(&a.fingerprint)
+                .bind(episode_start(a.starts_at))
+                .bind(&a.name)
+                .bind(a.severity.as_str())
+                .bind(a.source_status.as_str())
+                .bind(a.state.as_str())
+                .bind(i32::try_from(a.escalation_level).unwrap_or(i32::MAX))
+                .bind(a.component.as_deref())
+                .bind(Json(&a.labels))
+                .bind(Json(&a.annotations))
+                .bind(a.ends_at)
+                .bind(a.acknowledged_by.as_deref())
+                .bind(a.acknowledged_at)
+                .bind(a.last_note.as_deref())
+                .bind(a.received_at)
+                .bind(a.updated_at)
+                .fetch_one(&mut *self.0)
+                .await?;
+                row.into_alert()
+            }
+
+            async fn update_alert(&mut self, a: &Alert) -> StoreResult<Alert> {
+                let row: Option<AlertRow> = sqlx::query_as(&format!(
+                    "UPDATE alerts SET source_status = $2, state = $3, escalation_level = $4, ends_at = $5, \
+                     annotations = $6, acknowledged_by = $7, acknowledged_at = $8, last_note = $9, \
+                     updated_at = $10 WHERE id = $1 RETURNING {ALERT_COLUMNS}"
+                ))
+                .bind(a.id)
+                .bind(a.source_status.as_str())
+                .bind(a.state.as_str())
+                .bind(i32::try_from(a.escalation_level).unwrap_or(i32::MAX))
+                .bind(a.ends_at)
+                .bind(Json(&a.annotations))
+                .bind(a.acknowledged_by.as_deref())
+                .bind(a.acknowledged_at)
+                .bind(a.last_note.as_deref())
+                .bind(a.updated_at)
+                .fetch_optional(&mut *self.0)
+                .await?;
+                row.ok_or(StoreError::NotFound)?.into_alert()
+            }
+
+            async fn alert_by_id(&mut self, id: Id) -> StoreResult<Option<Alert>> {
+                let row: Option<AlertRow> =
+                    sqlx::query_as(&format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = $1"))
+                        .bind(id)
+                        .fetch_optional(&mut *self.0)
+                        .await?;
+                row.map(AlertRow::into_alert).transpose()
+            }
+
+            async fn alert_episode(
+                &mut self,
+                source: &str,
+                fingerprint: &str,
+                starts_at: DateTime<Utc>,
+            ) -> StoreResult<Option<Alert>> {
+                let row: Option<AlertRow> = sqlx::query_as(&format!(
+                    "SELECT {ALERT_COLUMNS} FROM alerts WHERE source = $1 AND fingerprint = $2 AND starts_at = $3 {}",
+                    $row_lock
+                ))
+                .bind(source)
+                .bind(fingerprint)
+                .bind(episode_start(starts_at))
+                .fetch_optional(&mut *self.0)
+                .await?;
+                row.map(AlertRow::into_alert).transpose()
+            }
+
+            async fn list_alerts(&mut self, filter: &AlertFilter, limit: u32) -> StoreResult<Vec<Alert>> {
+                let rows: Vec<AlertRow> = sqlx::query_as(&format!(
+                    "SELECT {ALERT_COLUMNS} FROM alerts WHERE ($1 IS NULL OR state = $1) \
+                     AND ($2 IS NULL OR severity = $2) AND ($3 IS NULL OR component = $3) \
+                     AND ($4 IS NULL OR id < $4) ORDER BY id DESC LIMIT $5"
+                ))
+                .bind(filter.state.map(|s| s.as_str()))
+                .bind(filter.severity.map(|s| s.as_str()))
+                .bind(filter.component.as_deref())
+                .bind(filter.before_id)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *self.0)
+                .await?;
+                alerts(rows)
+            }
+
+            async fn live_alerts(&mut self, component: &str) -> StoreResult<Vec<Alert>> {
+                let rows: Vec<AlertRow> = sqlx::query_as(&format!(
+                    "SELECT {ALERT_COLUMNS} FROM alerts WHERE component = $1 AND state <> 'resolved' \
+                     AND source_status = 'firing' ORDER BY id DESC"
+                ))
+                .bind(component)
+                .fetch_all(&mut *self.0)
+                .await?;
+                alerts(rows)
+            }
+
+            async fn insert_alert_event(&mut self, e: &AlertEvent) -> StoreResult<AlertEvent> {
+                let row: AlertEventRow = sqlx::query_as(&format!(
+                    "INSERT INTO alert_events ({ALERT_EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                     RETURNING {ALERT_EVENT_COLUMNS}"
+                ))
+                .bind(e.id)
+                .bind(e.alert_id)
+                .bind(e.at)
+                .bind(&e.actor)
+                .bind(&e.action)
+                .bind(e.from_state.map(|s| s.as_str()))
+                .bind(e.to_state.as_str())
+                .bind(i32::try_from(e.escalation_level).unwrap_or(i32::MAX))
+                .bind(e.target.as_deref())
+                .bind(e.note.as_deref())
+                .fetch_one(&mut *self.0)
+                .await?;
+                row.into_event()
+            }
+
+            async fn alert_events(&mut self, alert_id: Id) -> StoreResult<Vec<AlertEvent>> {
+                let rows: Vec<AlertEventRow> = sqlx::query_as(&format!(
+                    "SELECT {ALERT_EVENT_COLUMNS} FROM alert_events WHERE alert_id = $1 ORDER BY id"
+                ))
+                .bind(alert_id)
+                .fetch_all(&mut *self.0)
+                .await?;
+                rows.into_iter().map(AlertEventRow::into_event).collect()
+            }
+        }
+    };
+}
+
+pub(crate) use impl_health_queries;
