@@ -1,0 +1,210 @@
+//! Loki `query_range`, against recorded response bodies.
+//!
+//! Fixtures (`tests/fixtures/`): `loki_query_range_streams.json` follows the HTTP API's
+//! documented `query_range` answer for a log query (`{status, data: {resultType: "streams",
+//! result: [{stream, values: [[<ns>, <line>]]}], stats}}`), with a `level` label on one stream,
+//! Loki 3's `detected_level` on another and a logfmt line without a level label on the third;
+//! `loki_error_parse.txt` is the plain-text body Loki answers a LogQL syntax error with (HTTP 400).
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use flightdeck_integrations::Auth;
+use flightdeck_integrations::logs::{LogError, LogLevel, LogSource, Loki};
+
+use crate::support::{Reply, TestServer, fixture};
+
+const QUERY: &str = r#"{app="checkout-api", namespace="prod"}"#;
+
+fn since() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap()
+}
+
+fn until() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 10, 5, 0).unwrap()
+}
+
+fn loki(server: &TestServer) -> LogSource {
+    LogSource::Loki(
+        Loki::new(
+            &server.url,
+            Duration::from_secs(5),
+            Auth::Bearer("glc_token".into()),
+        )
+        .unwrap()
+        .with_tenant("team-payments"),
+    )
+}
+
+#[tokio::test]
+async fn loki_is_asked_backward_in_nanoseconds_and_its_streams_become_entries_newest_first() {
+    let server = TestServer::replaying(vec![Reply::json(
+        200,
+        fixture("loki_query_range_streams.json"),
+    )])
+    .await;
+
+    let page = loki(&server)
+        .search(QUERY, since(), until(), 100, None)
+        .await
+        .unwrap();
+
+    let req = server.only_request();
+    assert_eq!(req.method, "GET");
+    assert_eq!(req.path(), "/loki/api/v1/query_range");
+    assert_eq!(req.header("authorization"), Some("Bearer glc_token"));
+    assert_eq!(req.header("x-scope-orgid"), Some("team-payments"));
+    assert_eq!(req.param("query").as_deref(), Some(QUERY));
+    assert_eq!(req.param("start").as_deref(), Some("1795600800000000000"));
+    assert_eq!(
+        req.param("end").as_deref(),
+        Some("1795601100000000001"),
+        "Loki's end is exclusive; one nanosecond more includes `until`"
+    );
+    assert_eq!(req.param("limit").as_deref(), Some("100"));
+    assert_eq!(req.param("direction").as_deref(), Some("backward"));
+
+    assert!(!page.partial);
+    assert_eq!(page.next_cursor, None);
+    let got: Vec<_> = page
+        .lines
+        .iter()
+        .map(|l| (l.at.timestamp_nanos_opt().unwrap(), l.level))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (1_795_601_099_512_000_000, Some(LogLevel::Error)),
+            (1_795_601_098_001_000_000, Some(LogLevel::Warn)),
+            (1_795_601_050_000_000_123, Some(LogLevel::Info)),
+            (1_795_601_010_000_000_000, Some(LogLevel::Error)),
+        ],
+        "merged across streams, newest first; levels from level, detected_level, then the line"
+    );
+    assert_eq!(
+        page.lines[0].message,
+        "payment provider timed out after 5000 ms"
+    );
+    assert_eq!(page.lines[0].fields["app"], "checkout-api");
+    assert_eq!(page.lines[1].fields["detected_level"], "warn");
+}
+
+#[tokio::test]
+async fn a_full_loki_page_continues_before_its_oldest_line() {
+    let server = TestServer::replaying(vec![
+        Reply::json(200, fixture("loki_query_range_streams.json")),
+        Reply::json(200, fixture("loki_query_range_streams.json")),
+    ])
+    .await;
+    let logs = loki(&server);
+
+    let first = logs.search(QUERY, since(), until(), 3, None).await.unwrap();
+    let cursor = first.next_cursor.expect("a full page has a cursor");
+    logs.search(QUERY, since(), until(), 3, Some(&cursor))
+        .await
+        .unwrap();
+
+    assert_eq!(first.lines.len(), 3);
+    assert_eq!(cursor, "1795601050000000123");
+    let second = &server.requests()[1];
+    assert_eq!(second.param("end").as_deref(), Some("1795601050000000123"));
+    assert_eq!(
+        second.param("start").as_deref(),
+        Some("1795600800000000000")
+    );
+}
+
+#[tokio::test]
+async fn a_loki_parse_error_is_a_typed_error_with_lokis_message() {
+    let server =
+        TestServer::replaying(vec![Reply::text(400, fixture("loki_error_parse.txt"))]).await;
+
+    let err = loki(&server)
+        .search("{app=checkout}", since(), until(), 100, None)
+        .await
+        .unwrap_err();
+
+    match err {
+        LogError::Query { status, reason, .. } => {
+            assert_eq!(status, 400);
+            assert_eq!(
+                reason,
+                "parse error at line 1, col 6: syntax error: unexpected IDENTIFIER, expecting STRING"
+            );
+        }
+        other => panic!("expected a query error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_json_error_and_a_401_from_a_loki_gateway_are_typed_errors() {
+    let server = TestServer::replaying(vec![
+        Reply::json(
+            422,
+            r#"{"status":"error","errorType":"execution","error":"max entries limit per query exceeded, limit > max_entries_limit (10000 > 5000)"}"#,
+        ),
+        Reply::text(401, "no org id\n"),
+    ])
+    .await;
+    let logs = loki(&server);
+
+    let limit = logs
+        .search(QUERY, since(), until(), 10_000, None)
+        .await
+        .unwrap_err();
+    let auth = logs
+        .search(QUERY, since(), until(), 10, None)
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(&limit, LogError::Query { status: 422, kind: Some(k), reason }
+            if k == "execution" && reason.starts_with("max entries limit")),
+        "{limit:?}"
+    );
+    assert!(
+        matches!(&auth, LogError::Unauthorized { status: 401, reason } if reason == "no org id"),
+        "{auth:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_loki_metric_query_is_refused_because_it_has_no_lines() {
+    let server = TestServer::replaying(vec![Reply::json(
+        200,
+        r#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#,
+    )])
+    .await;
+
+    let err = loki(&server)
+        .search("rate({app=\"x\"}[5m])", since(), until(), 10, None)
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(&err, LogError::Malformed(m) if m.contains("metric query")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn levels_are_read_from_logfmt_json_and_upper_case_words() {
+    assert_eq!(
+        LogLevel::sniff("ts=1 level=warning msg=x"),
+        Some(LogLevel::Warn)
+    );
+    assert_eq!(
+        LogLevel::sniff(r#"{"level":"ERROR","msg":"x"}"#),
+        Some(LogLevel::Error)
+    );
+    assert_eq!(
+        LogLevel::sniff("2026-11-25 10:00:00 [FATAL] disk full"),
+        Some(LogLevel::Fatal)
+    );
+    assert_eq!(
+        LogLevel::sniff("an error occurred"),
+        None,
+        "lower-case prose is not a level"
+    );
+    assert_eq!(LogLevel::parse("crit"), Some(LogLevel::Fatal));
+}

@@ -1,0 +1,283 @@
+//! OpenSearch and Elasticsearch `_search`, against recorded response bodies.
+//!
+//! Fixtures (`tests/fixtures/`): `opensearch_search_page{1,2}.json` follow the Search API's
+//! documented response (`took`, `timed_out`, `_shards`, `hits.hits[]` with `_index`, `_id`,
+//! `_source` and, when sorting, `sort`); `elasticsearch_search_partial.json` is a response with
+//! a failed shard (`_shards.failures[]`); `elasticsearch_error_query_string.json` is the body of
+//! a `query_string` syntax error (`search_phase_execution_exception` with its root cause);
+//! `elasticsearch_error_401.json` is the security plugin's `security_exception`;
+//! `opensearch_security_401.txt` is OpenSearch Security's plain-text 401.
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use flightdeck_integrations::Auth;
+use flightdeck_integrations::logs::{LogError, LogLevel, LogSource, OpenSearch};
+use serde_json::json;
+
+use crate::support::{Reply, TestServer, edited, fixture};
+
+const QUERY: &str = r#"service.name:"checkout-api" AND NOT level:debug"#;
+
+fn since() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 10, 0, 0).unwrap()
+}
+
+fn until() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 25, 10, 5, 0).unwrap()
+}
+
+fn source(server: &TestServer, auth: Auth) -> LogSource {
+    LogSource::Search(
+        OpenSearch::new(&server.url, "logs-checkout-*", Duration::from_secs(5), auth).unwrap(),
+    )
+}
+
+fn basic() -> Auth {
+    Auth::Basic {
+        username: "flightdeck".into(),
+        password: "hunter2".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_search_posts_a_bool_filter_with_a_timestamp_range_newest_first_and_reads_the_hits() {
+    let server = TestServer::replaying(vec![Reply::json(
+        200,
+        fixture("opensearch_search_page1.json"),
+    )])
+    .await;
+
+    let page = source(&server, basic())
+        .search(QUERY, since(), until(), 2, None)
+        .await
+        .unwrap();
+
+    let req = server.only_request();
+    assert_eq!(req.method, "POST");
+    assert_eq!(req.path(), "/logs-checkout-*/_search");
+    assert_eq!(
+        req.header("authorization"),
+        Some("Basic ZmxpZ2h0ZGVjazpodW50ZXIy")
+    );
+    assert_eq!(req.header("content-type"), Some("application/json"));
+    let body = req.json();
+    assert_eq!(body["size"], 2);
+    assert_eq!(
+        body["query"]["bool"]["filter"],
+        json!([
+            { "query_string": { "query": QUERY } },
+            { "range": { "@timestamp": {
+                "gte": "2026-11-25T10:00:00.000Z",
+                "lte": "2026-11-25T10:05:00.000Z",
+                "format": "strict_date_optional_time",
+            } } },
+        ])
+    );
+    assert_eq!(body["sort"], json!([{ "@timestamp": { "order": "desc" } }]));
+    assert!(body.get("search_after").is_none());
+
+    assert!(!page.partial);
+    assert_eq!(page.lines.len(), 2);
+    let first = &page.lines[0];
+    assert_eq!(
+        first.at,
+        Utc.timestamp_millis_opt(1_795_601_099_512).unwrap()
+    );
+    assert_eq!(first.message, "payment provider timed out after 5000 ms");
+    assert_eq!(first.level, Some(LogLevel::Error), "from ECS log.level");
+    assert_eq!(first.fields["service"]["name"], "checkout-api");
+    assert_eq!(first.fields["trace.id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_eq!(first.fields["_id"], "kX2PeJkBf0kyp0k7VPq1");
+    assert!(!first.fields.contains_key("message") && !first.fields.contains_key("@timestamp"));
+    assert_eq!(
+        page.lines[1].level,
+        Some(LogLevel::Warn),
+        "from level: warning"
+    );
+    assert!(
+        page.next_cursor.is_some(),
+        "a full page may have more behind it"
+    );
+}
+
+#[tokio::test]
+async fn the_next_page_sends_the_last_hits_sort_values_as_search_after() {
+    let server = TestServer::replaying(vec![
+        Reply::json(200, fixture("opensearch_search_page1.json")),
+        Reply::json(200, fixture("opensearch_search_page2.json")),
+    ])
+    .await;
+    let logs = source(&server, basic());
+
+    let first = logs.search(QUERY, since(), until(), 2, None).await.unwrap();
+    let cursor = first.next_cursor.expect("a cursor after a full page");
+    let second = logs
+        .search(QUERY, since(), until(), 2, Some(&cursor))
+        .await
+        .unwrap();
+
+    let sent = server.requests();
+    assert_eq!(
+        sent[1].json()["search_after"],
+        json!([1_795_601_098_001_i64])
+    );
+    assert_eq!(sent[1].json()["query"], sent[0].json()["query"]);
+    assert_eq!(second.lines.len(), 1);
+    assert_eq!(second.lines[0].message, "INFO order 8841 placed");
+    assert_eq!(
+        second.lines[0].level,
+        Some(LogLevel::Info),
+        "sniffed from the line"
+    );
+    assert_eq!(second.next_cursor, None, "a short page is the last");
+}
+
+#[tokio::test]
+async fn failed_shards_or_a_timed_out_search_flag_the_page_as_partial() {
+    let timed_out = edited("opensearch_search_page2.json", |v| {
+        v["timed_out"] = json!(true)
+    });
+    let server = TestServer::replaying(vec![
+        Reply::json(200, fixture("elasticsearch_search_partial.json")),
+        Reply::json(200, timed_out),
+    ])
+    .await;
+    let logs = source(&server, basic());
+
+    let shards = logs
+        .search(QUERY, since(), until(), 50, None)
+        .await
+        .unwrap();
+    let slow = logs
+        .search(QUERY, since(), until(), 50, None)
+        .await
+        .unwrap();
+
+    assert!(shards.partial);
+    assert_eq!(shards.lines[0].message, "connection pool exhausted");
+    assert_eq!(
+        shards.lines[0].level,
+        Some(LogLevel::Error),
+        "from a dotted log.level"
+    );
+    assert!(slow.partial);
+    assert_eq!(slow.lines.len(), 1);
+}
+
+#[tokio::test]
+async fn an_error_body_becomes_a_typed_error_with_the_stores_reason() {
+    let server = TestServer::replaying(vec![Reply::json(
+        400,
+        fixture("elasticsearch_error_query_string.json"),
+    )])
+    .await;
+
+    let err = source(&server, basic())
+        .search("status:(500", since(), until(), 50, None)
+        .await
+        .unwrap_err();
+
+    match err {
+        LogError::Query {
+            status,
+            kind,
+            reason,
+        } => {
+            assert_eq!(status, 400);
+            assert_eq!(kind.as_deref(), Some("search_phase_execution_exception"));
+            assert_eq!(
+                reason,
+                "all shards failed: Failed to parse query [status:(500]"
+            );
+        }
+        other => panic!("expected a query error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_refused_api_key_is_an_authentication_error_and_the_key_is_sent_as_apikey() {
+    let server = TestServer::replaying(vec![Reply::json(
+        401,
+        fixture("elasticsearch_error_401.json"),
+    )])
+    .await;
+    let auth = Auth::api_key_from_parts("VuaCfGcBCdbkQm-e5aOx", "ui2lp2axTNmsyakw9tvNnw");
+
+    let err = source(&server, auth)
+        .search(QUERY, since(), until(), 50, None)
+        .await
+        .unwrap_err();
+
+    assert_eq!(
+        server.only_request().header("authorization"),
+        Some("ApiKey VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==")
+    );
+    match err {
+        LogError::Unauthorized { status, reason } => {
+            assert_eq!(status, 401);
+            assert!(reason.starts_with("unable to authenticate"), "{reason}");
+        }
+        other => panic!("expected an auth error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn opensearch_securitys_plain_text_401_is_an_authentication_error() {
+    let server = TestServer::replaying(vec![Reply::text(
+        401,
+        fixture("opensearch_security_401.txt"),
+    )])
+    .await;
+
+    let err = source(&server, basic())
+        .search(QUERY, since(), until(), 50, None)
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(&err, LogError::Unauthorized { status: 401, reason } if reason == "Unauthorized"),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_query_filters_on_time_alone_and_a_foreign_cursor_is_refused_unsent() {
+    let server = TestServer::replaying(vec![Reply::json(
+        200,
+        fixture("opensearch_search_page2.json"),
+    )])
+    .await;
+    let logs = source(&server, Auth::None);
+
+    logs.search("  ", since(), until(), 10, None).await.unwrap();
+    let err = logs
+        .search(QUERY, since(), until(), 10, Some("not-a-cursor!"))
+        .await
+        .unwrap_err();
+
+    let req = server.only_request();
+    assert_eq!(req.header("authorization"), None);
+    let filter = &req.json()["query"]["bool"]["filter"];
+    assert_eq!(filter.as_array().unwrap().len(), 1);
+    assert!(filter[0].get("range").is_some());
+    assert!(matches!(err, LogError::BadCursor));
+}
+
+#[test]
+fn credentials_never_appear_in_debug_output() {
+    let shown = format!(
+        "{:?} {:?} {:?}",
+        basic(),
+        Auth::Bearer("tok3n".into()),
+        Auth::api_key_from_parts("id", "k3y")
+    );
+
+    assert!(
+        shown.contains("flightdeck"),
+        "the username helps debugging: {shown}"
+    );
+    for secret in ["hunter2", "tok3n", "aWQ6azN5"] {
+        assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+    }
+}
