@@ -199,6 +199,9 @@ pub struct ComponentDetail {
     pub component: Component,
     /// Live alerts routed here (firing and not resolved by hand), newest first.
     pub alerts: Vec<Alert>,
+    /// Its SLOs with their latest evaluation, by name.
+    #[serde(default)]
+    pub slos: Vec<Slo>,
     /// The linked service's deployments, newest first.
     pub deployments: Vec<Deployment>,
 }
@@ -349,3 +352,179 @@ pub struct AlertsIngested {
     /// Alerts Alertmanager left out of the payload (`truncatedAlerts`, over its `max_alerts`).
     pub truncated_alerts: u32,
 }
+
+/// `GET /api/v1/components/{slug}/metrics?range=`: a query parameter.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams, utoipa::ToSchema))]
+pub struct MetricsQuery {
+    /// How far back, as a Prometheus duration (`15m`, `1h`, `6h`, `1d`, `7d`); default `1h`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<String>,
+}
+
+/// One point of a metric series: a time and a value (`null` for NaN or ±Inf).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MetricPoint {
+    pub at: DateTime<Utc>,
+    pub value: Option<f64>,
+}
+
+/// One time series of a query: its labels and points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MetricSeries {
+    pub labels: BTreeMap<String, String>,
+    pub points: Vec<MetricPoint>,
+}
+
+/// One of a component's metric queries and what Prometheus answered for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ComponentMetric {
+    /// `request_rate`, `error_ratio` or `p99_latency_seconds`.
+    pub name: String,
+    /// The PromQL that was run.
+    pub query: String,
+    pub series: Vec<MetricSeries>,
+    /// Prometheus' warnings, if any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// A component's metrics drill-down.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ComponentMetrics {
+    pub component: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// The step used, in seconds (clamped so that no series has more than 11,000 points).
+    pub step_secs: u64,
+    pub metrics: Vec<ComponentMetric>,
+}
+
+/// `GET /api/v1/components/{slug}/logs`: query parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams, utoipa::ToSchema))]
+pub struct LogsQuery {
+    /// RFC 3339; default one hour before `until`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<DateTime<Utc>>,
+    /// RFC 3339; default now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<Utc>>,
+    /// 1 to 1000; default 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+/// One log line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ComponentLogLine {
+    pub at: DateTime<Utc>,
+    /// `trace`, `debug`, `info`, `warn`, `error` or `fatal`; absent when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    pub message: String,
+    /// The document's other fields (OpenSearch/Elasticsearch) or the stream's labels (Loki).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub fields: BTreeMap<String, serde_json::Value>,
+}
+
+/// A page of a component's log lines, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ComponentLogs {
+    pub component: String,
+    /// The query sent to the log store.
+    pub query: String,
+    pub lines: Vec<ComponentLogLine>,
+    /// Pass back as `cursor` for the next (older) page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    /// The store answered with only part of the data (failed shards, a timed-out search).
+    pub partial: bool,
+}
+
+/// How an SLO's indicator is measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SloSli {
+    /// `good / total`; both PromQL with `$window` standing for the range, e.g.
+    /// `sum(rate(http_requests_total{code!~"5.."}[$window]))`.
+    Ratio { good: String, total: String },
+    /// The fraction of time an instant value (e.g. p99 latency) meets a threshold.
+    Threshold {
+        query: String,
+        /// `le`, `lt`, `ge` or `gt`.
+        comparison: String,
+        threshold: f64,
+    },
+}
+
+/// The burn rate over one window (`5m`, `30m`, `1h`, `6h`, `3d`); absent when there is no data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SloBurnRate {
+    pub window: String,
+    pub burn_rate: Option<f64>,
+}
+
+/// A service level objective on a component, with its latest evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Slo {
+    pub id: Uuid,
+    /// The component's slug.
+    pub component: String,
+    pub name: String,
+    /// E.g. `0.999`.
+    pub objective: f64,
+    /// The rolling window in seconds (30 days = 2592000).
+    pub window_secs: u64,
+    pub sli: SloSli,
+    /// The SLI over the window; absent before the first evaluation or without traffic.
+    #[serde(default)]
+    pub current: Option<f64>,
+    /// The fraction of the error budget left (negative when overspent).
+    #[serde(default)]
+    pub budget_remaining: Option<f64>,
+    #[serde(default)]
+    pub burn_rates: Vec<SloBurnRate>,
+    /// 1 h and 5 m both above 14.4×: page.
+    #[serde(default)]
+    pub fast_burn: bool,
+    /// 6 h and 30 m both above 6×: page.
+    #[serde(default)]
+    pub slow_burn: bool,
+    /// 3 d and 6 h both above 1×: ticket.
+    #[serde(default)]
+    pub ticket: bool,
+    /// When it was last evaluated successfully.
+    #[serde(default)]
+    pub evaluated_at: Option<DateTime<Utc>>,
+    /// The last evaluation's error (Prometheus unreachable, a bad query); cleared on success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/components/{slug}/slos`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CreateSlo {
+    pub name: String,
+    pub objective: f64,
+    pub window_secs: u64,
+    pub sli: SloSli,
+}
+
+/// `slo.updated`: an SLO after an evaluation.
+pub type SloUpdated = Slo;

@@ -53,6 +53,10 @@ pub mod problem_type {
     pub const REFRESH_RACED: &str = "https://flightdeck.dev/problems/refresh-token-just-rotated";
     pub const INTERNAL: &str = "https://flightdeck.dev/problems/internal";
     pub const UNAVAILABLE: &str = "https://flightdeck.dev/problems/unavailable";
+    /// 503: the integration a request needs (Prometheus, the log store) is not configured.
+    pub const NOT_CONFIGURED: &str = "https://flightdeck.dev/problems/not-configured";
+    /// 502: the integration answered with an error; `detail` carries its message.
+    pub const UPSTREAM: &str = "https://flightdeck.dev/problems/upstream";
 }
 
 impl Problem {

@@ -61,8 +61,18 @@ pub struct Settings {
     /// Per-source webhook secrets: github, gitlab, argocd, generic, alertmanager.
     pub webhook_secrets: BTreeMap<String, Secret>,
     pub prometheus_url: Option<String>,
+    /// How often the SLO poller evaluates every SLO (`FLIGHTDECK_SLO_POLL_SECS`), when
+    /// `prometheus_url` is set.
+    pub slo_poll_secs: u64,
     pub logs_url: Option<String>,
     pub logs_kind: Option<String>,
+    /// The index or index pattern searched on OpenSearch/Elasticsearch (`LOGS_INDEX`).
+    pub logs_index: Option<String>,
+    /// Basic auth for the log store (`LOGS_USERNAME`, `LOGS_PASSWORD`).
+    pub logs_username: Option<String>,
+    pub logs_password: Option<Secret>,
+    /// An Elasticsearch API key, base64 `id:key` as Elasticsearch prints it (`LOGS_API_KEY`).
+    pub logs_api_key: Option<Secret>,
     pub log_format: LogFormat,
     pub auth: AuthSettings,
     pub live: LiveSettings,
@@ -151,8 +161,13 @@ impl Default for Settings {
             cors_origins: Vec::new(),
             webhook_secrets: BTreeMap::new(),
             prometheus_url: None,
+            slo_poll_secs: 30,
             logs_url: None,
             logs_kind: None,
+            logs_index: None,
+            logs_username: None,
+            logs_password: None,
+            logs_api_key: None,
             log_format: LogFormat::Auto,
             auth: AuthSettings::default(),
             live: LiveSettings::default(),
@@ -286,6 +301,17 @@ impl Settings {
         if let Some(v) = get("PROMETHEUS_URL") {
             self.prometheus_url = Some(v);
         }
+        if let Some(v) = get("FLIGHTDECK_SLO_POLL_SECS") {
+            self.slo_poll_secs = match v.parse::<u64>() {
+                Ok(n) if n >= 1 => n,
+                _ => {
+                    return Err(SettingsError::Env {
+                        var: "FLIGHTDECK_SLO_POLL_SECS".into(),
+                        message: "expected a whole number of seconds, at least 1".into(),
+                    });
+                }
+            };
+        }
         if let Some(v) = get("LOGS_URL") {
             self.logs_url = Some(v);
         }
@@ -297,6 +323,18 @@ impl Settings {
                 });
             }
             self.logs_kind = Some(v);
+        }
+        if let Some(v) = get("LOGS_INDEX") {
+            self.logs_index = Some(v);
+        }
+        if let Some(v) = get("LOGS_USERNAME") {
+            self.logs_username = Some(v);
+        }
+        if let Some(v) = get("LOGS_PASSWORD") {
+            self.logs_password = Some(Secret::new(v));
+        }
+        if let Some(v) = get("LOGS_API_KEY") {
+            self.logs_api_key = Some(Secret::new(v));
         }
         if let Some(v) = get("FLIGHTDECK_LOG_FORMAT") {
             self.log_format = match v.as_str() {
@@ -406,5 +444,41 @@ mod tests {
         assert!(toml::from_str::<Settings>("listn = \"x\"").is_err());
         let mut s = Settings::default();
         assert!(s.apply_env(env(&[("LOGS_KIND", "splunk")])).is_err());
+    }
+
+    #[test]
+    fn the_slo_poll_interval_and_the_log_store_come_from_their_variables() {
+        let mut s = Settings::default();
+        assert_eq!(s.slo_poll_secs, 30);
+        s.apply_env(env(&[
+            ("FLIGHTDECK_SLO_POLL_SECS", "5"),
+            ("LOGS_URL", "https://search.internal:9200"),
+            ("LOGS_KIND", "elasticsearch"),
+            ("LOGS_INDEX", "logs-*"),
+            ("LOGS_USERNAME", "reader"),
+            ("LOGS_PASSWORD", "hunter2"),
+            ("LOGS_API_KEY", "aWQ6a2V5"),
+        ]))
+        .unwrap();
+        assert_eq!(s.slo_poll_secs, 5);
+        assert_eq!(s.logs_index.as_deref(), Some("logs-*"));
+        assert_eq!(s.logs_username.as_deref(), Some("reader"));
+        assert_eq!(
+            s.logs_password.as_ref().map(Secret::expose),
+            Some("hunter2")
+        );
+        assert_eq!(
+            s.logs_api_key.as_ref().map(Secret::expose),
+            Some("aWQ6a2V5")
+        );
+        assert!(!format!("{s:?}").contains("hunter2"));
+        assert!(
+            s.apply_env(env(&[("FLIGHTDECK_SLO_POLL_SECS", "0")]))
+                .is_err()
+        );
+        assert!(
+            s.apply_env(env(&[("FLIGHTDECK_SLO_POLL_SECS", "soon")]))
+                .is_err()
+        );
     }
 }

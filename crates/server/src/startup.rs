@@ -145,6 +145,12 @@ async fn build_state(
 
 fn spawn_workers(state: &web::Data<AppState>) {
     tokio::spawn(crate::workers::inbox::run(state.clone().into_inner()));
+    if let Some(url) = state.settings.prometheus_url.clone() {
+        tokio::spawn(crate::workers::slo_poller::run(
+            state.clone().into_inner(),
+            url,
+        ));
+    }
 }
 
 /// `flightdeck worker`: the background work alone, for scaled deployments where API replicas
@@ -155,6 +161,12 @@ pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| format!("http://{}", settings.listen));
     let (state, _) = build_state(settings, public_url).await?;
+    if let Some(url) = state.settings.prometheus_url.clone() {
+        tokio::spawn(crate::workers::slo_poller::run(
+            state.clone().into_inner(),
+            url,
+        ));
+    }
     crate::workers::inbox::run(state.into_inner()).await;
     Ok(())
 }

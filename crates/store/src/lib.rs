@@ -11,6 +11,7 @@ mod health_queries;
 mod postgres;
 mod queries;
 mod records;
+mod slo_queries;
 mod sqlite;
 pub mod testing;
 
@@ -23,6 +24,7 @@ pub use error::{StoreError, StoreResult};
 pub use health_queries::{AlertFilter, ComponentPatch, HealthQueries, NewComponent};
 pub use queries::Queries;
 pub use records::*;
+pub use slo_queries::{SloHistoryRow, SloQueries};
 
 /// Which database a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,11 +64,11 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// Everything a connection can do.
-pub trait Conn: Queries + DeployQueries + HealthQueries {}
-impl<T: Queries + DeployQueries + HealthQueries> Conn for T {}
+pub trait Conn: Queries + DeployQueries + HealthQueries + SloQueries {}
+impl<T: Queries + DeployQueries + HealthQueries + SloQueries> Conn for T {}
 
 #[async_trait]
-pub trait Tx: Queries + DeployQueries + HealthQueries {
+pub trait Tx: Queries + DeployQueries + HealthQueries + SloQueries {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }
 

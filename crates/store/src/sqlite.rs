@@ -53,6 +53,7 @@ pub(crate) struct SqliteConn<C>(C);
 impl_queries!(SqliteConn, SqliteConnection, "");
 impl_deploy_queries!(SqliteConn, Sqlite, SqliteConnection, "");
 impl_health_queries!(SqliteConn, SqliteConnection, "");
+crate::slo_queries::impl_slo_queries!(SqliteConn, SqliteConnection);
 
 impl SqliteStore {
     pub(crate) async fn connect(url: &str, options: &ConnectOptions) -> StoreResult<Self> {

@@ -10,7 +10,7 @@ use flightdeck_domain::{
 };
 use flightdeck_model::{
     Alert, Component, ComponentDetail, ComponentMaintenance, ComponentStatus,
-    ComponentStatusChanged, ComponentSummary, CreateComponent, FieldError, HealthGrid, Page,
+    ComponentStatusChanged, ComponentSummary, CreateComponent, FieldError, HealthGrid, Page, Slo,
     UpdateComponent,
 };
 use flightdeck_store::{ComponentPatch, DeploymentFilter, NewAudit, NewComponent, Tx};
@@ -34,7 +34,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 pub const COMPONENT_UPDATED: &str = "component.updated";
 pub const COMPONENT_STATUS_CHANGED: &str = "component.status_changed";
 
-/// With no SLOs or probes yet, nothing can go stale; the rollup still takes a limit.
+/// An SLO whose last successful evaluation is older than this makes its component `unknown`.
 const STALE_AFTER_MINUTES: i64 = 15;
 /// Deployments shown on a component's page.
 const RECENT_DEPLOYMENTS: u32 = 20;
@@ -76,14 +76,17 @@ fn windows(maintenance: &[ComponentMaintenance]) -> Vec<rollup::MaintenanceWindo
 
 fn roll(
     alerts: &[Alert],
+    slos: &[Slo],
     maintenance: &[ComponentMaintenance],
     now: DateTime<Utc>,
 ) -> (ComponentStatus, Vec<String>) {
     let episodes: Vec<_> = alerts.iter().map(episode).collect();
     let windows = windows(maintenance);
+    let slos: Vec<_> = slos.iter().map(super::slos::signal).collect();
     let result = rollup::rollup(
         rollup::Signals {
             alerts: &episodes,
+            slos: &slos,
             maintenance: &windows,
             ..Default::default()
         },
@@ -96,7 +99,7 @@ fn roll(
     )
 }
 
-/// Recomputes the status of each named component from its live alerts and maintenance; stores
+/// Recomputes the status of each named component from its live alerts, SLO burn and maintenance; stores
 /// changes and returns the `component.status_changed` events to commit with them.
 pub(crate) async fn recompute(
     tx: &mut dyn Tx,
@@ -109,7 +112,8 @@ pub(crate) async fn recompute(
             continue;
         };
         let live = tx.live_alerts(slug).await?;
-        let (status, reasons) = roll(&live, &component.maintenance, now);
+        let slos = tx.list_slos(Some(slug)).await?;
+        let (status, reasons) = roll(&live, &slos, &component.maintenance, now);
         if status == component.status && reasons == component.status_reasons {
             continue;
         }
@@ -249,7 +253,7 @@ async fn create_component(
         Some(&body.maintenance),
     )
     .await?;
-    let (status, status_reasons) = roll(&[], &body.maintenance, now);
+    let (status, status_reasons) = roll(&[], &[], &body.maintenance, now);
     let new = NewComponent {
         id: uuid::Uuid::now_v7(),
         slug: body.slug,
@@ -283,7 +287,7 @@ async fn create_component(
     Ok(HttpResponse::Created().json(component))
 }
 
-/// One component with its live alerts and its linked service's recent deployments.
+/// One component with its live alerts, its SLOs and its linked service's recent deployments.
 #[utoipa::path(tag = "health", params(("slug" = String, Path)), security(("bearer" = [])),
     responses((status = 200, description = "The component", body = ComponentDetail), (status = 404, description = "No such component")))]
 #[get("/components/{slug}")]
@@ -298,6 +302,7 @@ async fn get_component(
         .await?
         .ok_or_else(|| not_found(&slug))?;
     let alerts = db.live_alerts(&component.slug).await?;
+    let slos = db.list_slos(Some(&component.slug)).await?;
     let deployments = match &component.service {
         Some(service) => {
             let filter = DeploymentFilter {
@@ -311,6 +316,7 @@ async fn get_component(
     Ok(web::Json(ComponentDetail {
         component,
         alerts,
+        slos,
         deployments,
     }))
 }

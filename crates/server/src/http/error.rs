@@ -34,6 +34,12 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("too many attempts; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u32 },
+    /// 503: an integration this request needs is not configured.
+    #[error("{0}")]
+    NotConfigured(String),
+    /// 502: an integration answered with an error; the message is its own.
+    #[error("{0}")]
+    Upstream(String),
     #[error("the service is temporarily unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error("internal error")]
@@ -87,6 +93,12 @@ impl ApiError {
                 pt::RATE_LIMITED,
                 "Too many requests",
             ),
+            NotConfigured(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                pt::NOT_CONFIGURED,
+                "Not configured",
+            ),
+            Upstream(_) => (StatusCode::BAD_GATEWAY, pt::UPSTREAM, "Upstream error"),
             Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 pt::UNAVAILABLE,

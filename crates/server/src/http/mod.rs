@@ -9,12 +9,14 @@ pub mod catalog;
 pub mod components;
 pub mod deployments;
 pub mod dora;
+pub mod drilldown;
 pub mod error;
 pub mod executors;
 pub mod extract;
 pub mod idempotency;
 pub mod middleware;
 pub mod openapi;
+pub mod slos;
 pub mod stream;
 pub mod system;
 pub mod tokens;
@@ -47,6 +49,8 @@ pub fn register(cfg: &mut ServiceConfig) {
             .configure(stream::configure)
             .configure(webhooks::configure)
             .configure(components::configure)
+            .configure(drilldown::configure)
+            .configure(slos::configure)
             .configure(alerts::configure)
             .configure(alertmanager::configure),
     );

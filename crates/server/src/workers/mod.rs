@@ -1,4 +1,5 @@
-//! Background work: applying webhook deliveries from the inbox.
+//! Background work: applying webhook deliveries from the inbox, evaluating SLOs.
 
 pub mod inbox;
 pub mod inbox_writer;
+pub mod slo_poller;
