@@ -14,15 +14,16 @@ use crate::components::{
 };
 use crate::live::Live;
 use crate::pages::{
+    alerts::AlertsPage,
     audit::AuditPage,
     deployments::{
         DeploymentDetailPage, DeploymentsPage,
         dialogs::{DialogHost, Dialogs},
     },
+    health::{ComponentPage, HealthPage},
     login::LoginPage,
     not_found::NotFound,
     overview::OverviewPage,
-    placeholders::*,
     settings::SettingsPage,
 };
 use crate::routes::Page;
@@ -89,6 +90,10 @@ fn Shell() -> impl IntoView {
                         view=DeploymentDetailPage
                     />
                     <Route path=StaticSegment(Page::Health.segment()) view=HealthPage />
+                    <Route
+                        path=(StaticSegment(Page::Health.segment()), ParamSegment("slug"))
+                        view=ComponentPage
+                    />
                     <Route path=StaticSegment(Page::Alerts.segment()) view=AlertsPage />
                     <Route path=StaticSegment(Page::Audit.segment()) view=AuditPage />
                     <Route path=StaticSegment(Page::Settings.segment()) view=SettingsPage />

@@ -384,6 +384,58 @@ impl Client {
         self.get("api/v1/dora", &query).await
     }
 
+    // --- health ---
+
+    /// The health grid: every component with its status, and counts per status.
+    pub async fn health(&self) -> Result<HealthGrid> {
+        self.get("api/v1/health", &()).await
+    }
+
+    pub async fn list_components(&self) -> Result<Page<Component>> {
+        self.get("api/v1/components", &()).await
+    }
+
+    pub async fn create_component(&self, body: &CreateComponent) -> Result<Component> {
+        self.post("api/v1/components", body).await
+    }
+
+    pub async fn get_component(&self, slug: &str) -> Result<ComponentDetail> {
+        self.get(&format!("api/v1/components/{slug}"), &()).await
+    }
+
+    /// The same detail read into the caller's own type, for callers that want fields this
+    /// crate's [`ComponentDetail`] may not have yet.
+    pub async fn get_component_as<T: DeserializeOwned>(&self, slug: &str) -> Result<T> {
+        self.get(&format!("api/v1/components/{slug}"), &()).await
+    }
+
+    pub async fn update_component(&self, slug: &str, body: &UpdateComponent) -> Result<Component> {
+        self.send(
+            self.request(Method::PATCH, &format!("api/v1/components/{slug}"))?
+                .json(body),
+        )
+        .await
+    }
+
+    pub async fn list_alerts(&self, query: &AlertQuery) -> Result<Page<Alert>> {
+        self.get("api/v1/alerts", query).await
+    }
+
+    pub async fn get_alert(&self, id: Id) -> Result<AlertDetail> {
+        self.get(&format!("api/v1/alerts/{id}"), &()).await
+    }
+
+    /// `action`: `acknowledge`, `escalate` or `resolve`.
+    pub async fn triage_alert(
+        &self,
+        id: Id,
+        action: &str,
+        body: &TriageRequest,
+    ) -> Result<AlertDetail> {
+        self.post(&format!("api/v1/alerts/{id}/{action}"), body)
+            .await
+    }
+
     // --- system ---
 
     pub async fn readyz(&self) -> Result<Readiness> {

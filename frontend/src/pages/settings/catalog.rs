@@ -1,5 +1,5 @@
-//! Settings → Catalog: services and environments. Admins create and edit them; deployers lock
-//! and unlock environments; everyone else reads. Changes made elsewhere (the config file at
+//! Settings → Catalog: services, environments and (in `components.rs`) health components.
+//! Admins create and edit them; deployers lock and unlock environments; everyone else reads. Changes made elsewhere (the config file at
 //! start, another admin) arrive through the shared catalog's live updates.
 
 use flightdeck_model::{
@@ -34,7 +34,7 @@ pub fn CatalogPanel() -> impl IntoView {
             {move || match catalog.state.get() {
                 None => view! { <div class="card"><Loading label="Loading the catalog…" /></div> }.into_any(),
                 Some(Err(e)) => view! { <p class="form-error" role="alert"><Icon name="alert" />{e.message}</p> }.into_any(),
-                Some(Ok(())) => view! { <ServicesCard /><EnvironmentsCard /> }.into_any(),
+                Some(Ok(())) => view! { <ServicesCard /><EnvironmentsCard /><super::components::ComponentsCard /> }.into_any(),
             }}
         </div>
     }

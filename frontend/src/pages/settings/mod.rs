@@ -2,6 +2,7 @@
 //! management for admins.
 
 mod catalog;
+mod components;
 mod tokens;
 mod users;
 

@@ -1,0 +1,466 @@
+//! The alert feed: newest first, filterable by state, severity and component, paged with
+//! "Load more", live, with triage (acknowledge, escalate, resolve) for operators and up.
+
+use std::collections::HashMap;
+
+use flightdeck_model::{Alert, AlertEvent, AlertQuery, Id, Role, TriageRequest};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::{Api, AppError, use_api};
+use crate::catalog::role_allows;
+use crate::components::{
+    layout::PageHeader,
+    states::{EmptyState, Loading},
+    toast::use_toasts,
+};
+use crate::format::{local_time, relative};
+use crate::live::use_live;
+use crate::pages::health::{
+    component_path,
+    status::{ALERT_UPDATED, SeverityBadge, TriageBadge},
+};
+
+const PAGE: u32 = 50;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Filter {
+    state: String,
+    severity: String,
+    component: String,
+}
+
+impl Filter {
+    fn query(&self, cursor: Option<String>) -> AlertQuery {
+        let opt = |s: &String| (!s.is_empty()).then(|| s.clone());
+        AlertQuery {
+            state: opt(&self.state),
+            severity: opt(&self.severity),
+            component: opt(&self.component),
+            limit: Some(PAGE),
+            cursor,
+        }
+    }
+
+    fn matches(&self, a: &Alert) -> bool {
+        (self.state.is_empty() || a.state.as_str() == self.state)
+            && (self.severity.is_empty() || a.severity.as_str() == self.severity)
+            && (self.component.is_empty() || a.component.as_deref() == Some(&self.component))
+    }
+}
+
+/// Puts `alert` in place, or at the top when it is new.
+pub fn upsert(list: &mut Vec<Alert>, alert: Alert) {
+    match list.iter_mut().find(|a| a.id == alert.id) {
+        Some(slot) => {
+            if alert.updated_at >= slot.updated_at {
+                *slot = alert;
+            }
+        }
+        None => list.insert(0, alert),
+    }
+}
+
+#[component]
+pub fn AlertsPage() -> impl IntoView {
+    let api = use_api();
+    let live = use_live();
+    let toasts = use_toasts();
+    let filter = RwSignal::new(Filter::default());
+    let alerts = RwSignal::new(None::<Vec<Alert>>);
+    let cursor = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<AppError>);
+    let loading_more = RwSignal::new(false);
+    let component_slugs = RwSignal::new(Vec::<String>::new());
+
+    spawn_local(async move {
+        if let Ok(page) = api.call(|c| async move { c.list_components().await }).await {
+            component_slugs.try_set(page.items.into_iter().map(|c| c.slug).collect());
+        }
+    });
+
+    let load = move || {
+        let current = filter.get_untracked();
+        spawn_local(async move {
+            let query = current.query(None);
+            let result = api
+                .call(move |c| {
+                    let query = query.clone();
+                    async move { c.list_alerts(&query).await }
+                })
+                .await;
+            if filter.try_with_untracked(|f| *f != current).unwrap_or(true) {
+                return;
+            }
+            match result {
+                Ok(page) => {
+                    alerts.try_set(Some(page.items));
+                    cursor.try_set(page.next_cursor);
+                    error.try_set(None);
+                }
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
+            }
+        });
+    };
+    Effect::new(move |_| {
+        filter.track();
+        live.reload.track();
+        load();
+    });
+    live.subscribe(move |event| {
+        if event.kind != ALERT_UPDATED {
+            return;
+        }
+        let Ok(alert) = serde_json::from_value::<Alert>(event.data.clone()) else {
+            return;
+        };
+        let matches = filter.with_untracked(|f| f.matches(&alert));
+        alerts.update(|list| {
+            if let Some(list) = list {
+                if matches {
+                    upsert(list, alert);
+                } else {
+                    list.retain(|a| a.id != alert.id);
+                }
+            }
+        });
+    });
+    let load_more = move |_| {
+        let Some(after) = cursor.get_untracked() else {
+            return;
+        };
+        let current = filter.get_untracked();
+        loading_more.set(true);
+        spawn_local(async move {
+            let query = current.query(Some(after));
+            let result = api
+                .call(move |c| {
+                    let query = query.clone();
+                    async move { c.list_alerts(&query).await }
+                })
+                .await;
+            loading_more.try_set(false);
+            match result {
+                Ok(page) if filter.with_untracked(|f| *f == current) => {
+                    alerts.update(|list| {
+                        let list = list.get_or_insert_default();
+                        for a in page.items {
+                            if !list.iter().any(|x| x.id == a.id) {
+                                list.push(a);
+                            }
+                        }
+                    });
+                    cursor.set(page.next_cursor);
+                }
+                Ok(_) => {}
+                Err(e) => toasts.error(format!("Could not load more alerts: {e}")),
+            }
+        });
+    };
+
+    let select = move |label: &'static str,
+                       testid: &'static str,
+                       options: Signal<Vec<String>>,
+                       get: fn(&Filter) -> String,
+                       set: fn(&mut Filter, String)| {
+        view! {
+            <label class="field">
+                <span class="field-label">{label}</span>
+                <select data-testid=testid
+                    prop:value=move || filter.with(get)
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        filter.update(|f| set(f, v));
+                    }>
+                    <option value="">"Any"</option>
+                    {move || options.get().into_iter().map(|o| {
+                        let selected = filter.with_untracked(get) == o;
+                        view! { <option value=o.clone() selected=selected>{o.clone()}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+        }
+    };
+    let shape = Memo::new(move |_| alerts.with(|a| a.as_ref().map(Vec::is_empty)));
+    let on_change = Callback::new(move |a: Alert| {
+        alerts.try_update(|l| {
+            if let Some(l) = l {
+                upsert(l, a)
+            }
+        });
+    });
+    let states = Signal::derive(|| {
+        ["open", "acknowledged", "escalated", "resolved"]
+            .map(String::from)
+            .to_vec()
+    });
+    let severities = Signal::derive(|| ["critical", "warning", "info"].map(String::from).to_vec());
+
+    view! {
+        <section class="page">
+            <PageHeader title="Alerts" subtitle="Alerts from Alertmanager, newest first. Changes appear live." />
+            <div class="card filters alert-filters" role="group" aria-label="Filter alerts">
+                {select("State", "alert-filter-state", states, |f| f.state.clone(), |f, v| f.state = v)}
+                {select("Severity", "alert-filter-severity", severities, |f| f.severity.clone(), |f, v| f.severity = v)}
+                {select("Component", "alert-filter-component", component_slugs.into(), |f| f.component.clone(), |f, v| f.component = v)}
+            </div>
+            {move || {
+                if let Some(e) = error.get() && shape.get().is_none() {
+                    return view! {
+                        <div class="state state-error" role="alert" data-testid="error-state">
+                            <h3>"Could not load alerts"</h3>
+                            <p class="state-body">{e.message}</p>
+                            <button class="button" on:click=move |_| load()>"Try again"</button>
+                        </div>
+                    }.into_any();
+                }
+                match shape.get() {
+                    None => view! { <Loading label="Loading alerts…" /> }.into_any(),
+                    Some(true) if filter.with(|f| *f == Filter::default()) => view! { <NoAlerts /> }.into_any(),
+                    Some(true) => view! {
+                        <EmptyState icon="filter" title="No alert matches these filters" />
+                    }.into_any(),
+                    Some(false) => view! {
+                        <AlertList alerts=Signal::derive(move || alerts.get().unwrap_or_default()) on_change />
+                        {move || cursor.get().is_some().then(|| view! {
+                            <div class="load-more">
+                                <button class="button" data-testid="alerts-load-more"
+                                    disabled=move || loading_more.get() on:click=load_more>
+                                    {move || if loading_more.get() { "Loading…" } else { "Load more" }}
+                                </button>
+                            </div>
+                        })}
+                    }.into_any(),
+                }
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn NoAlerts() -> impl IntoView {
+    view! {
+        <EmptyState icon="alerts" title="No alerts received yet">
+            <p>"Connect Alertmanager with a webhook receiver:"</p>
+            <pre class="snippet">"receivers:
+  - name: flightdeck
+    webhook_configs:
+      - url: https://<flightdeck>/api/v1/webhooks/alertmanager
+        http_config:
+          authorization:
+            credentials: <FLIGHTDECK_WEBHOOK_SECRET_ALERTMANAGER>"</pre>
+            <p>"Alerts are routed to components by their label matchers (Settings → Catalog)."</p>
+        </EmptyState>
+    }
+}
+
+/// A list of alert rows; `on_change` receives each alert a triage step returned.
+#[component]
+pub fn AlertList(alerts: Signal<Vec<Alert>>, on_change: Callback<Alert>) -> impl IntoView {
+    // Histories outlive their rows: a triage step re-keys (re-creates) the row it changed.
+    provide_context(EventCache(RwSignal::new(HashMap::new())));
+    view! {
+        <ul class="alert-list">
+            <For each=move || alerts.get() key=|a| (a.id, a.updated_at) let(alert)>
+                <AlertRow alert on_change />
+            </For>
+        </ul>
+    }
+}
+
+#[derive(Clone, Copy)]
+struct EventCache(RwSignal<HashMap<Id, Vec<AlertEvent>>>);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Acknowledge,
+    Escalate,
+    Resolve,
+}
+
+impl Step {
+    fn action(self) -> &'static str {
+        match self {
+            Step::Acknowledge => "acknowledge",
+            Step::Escalate => "escalate",
+            Step::Resolve => "resolve",
+        }
+    }
+}
+
+async fn triage(
+    api: Api,
+    alert: Alert,
+    step: Step,
+    body: TriageRequest,
+) -> Result<(Alert, Vec<AlertEvent>), AppError> {
+    let detail = api
+        .call(move |c| {
+            let body = body.clone();
+            async move { c.triage_alert(alert.id, step.action(), &body).await }
+        })
+        .await?;
+    Ok((detail.alert, detail.events))
+}
+
+#[component]
+fn AlertRow(alert: Alert, on_change: Callback<Alert>) -> impl IntoView {
+    let api = use_api();
+    let toasts = use_toasts();
+    let can_triage = role_allows(&api, Role::Operator);
+    let step = RwSignal::new(None::<Step>);
+    let note = RwSignal::new(String::new());
+    let target = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let cache = expect_context::<EventCache>().0;
+    let id = alert.id;
+    let events = Signal::derive(move || cache.with(|c| c.get(&id).cloned()));
+    let set_events = move |evs: Option<Vec<AlertEvent>>| {
+        cache.try_update(|c| match evs {
+            Some(evs) => {
+                c.insert(id, evs);
+            }
+            None => {
+                c.remove(&id);
+            }
+        });
+    };
+    let state = alert.state;
+    let summary = alert
+        .annotations
+        .get("summary")
+        .or_else(|| alert.annotations.get("description"))
+        .cloned();
+    let a = alert.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(s) = step.get_untracked() else {
+            return;
+        };
+        let text = note.get_untracked().trim().to_owned();
+        let to = target.get_untracked().trim().to_owned();
+        let body = TriageRequest {
+            note: (!text.is_empty()).then_some(text),
+            target: (s == Step::Escalate && !to.is_empty()).then_some(to),
+        };
+        busy.set(true);
+        let a = a.clone();
+        spawn_local(async move {
+            match triage(api, a, s, body).await {
+                Ok((alert, evs)) => {
+                    set_events(Some(evs));
+                    step.try_set(None);
+                    note.try_set(String::new());
+                    // The row may be gone already (a live update re-keyed it).
+                    on_change.try_run(alert);
+                }
+                Err(e) => toasts.error(format!("Could not {} the alert: {e}", s.action())),
+            }
+            busy.try_set(false);
+        });
+    };
+    let show_history = move |_| {
+        if events.get_untracked().is_some() {
+            set_events(None);
+            return;
+        }
+        spawn_local(async move {
+            match api
+                .call(move |c| async move { c.get_alert(id).await })
+                .await
+            {
+                Ok(d) => set_events(Some(d.events)),
+                Err(e) => toasts.error(format!("Could not load the alert's history: {e}")),
+            }
+        });
+    };
+    let latest = alert.acknowledged_by.clone().map(|who| {
+        let when = alert
+            .acknowledged_at
+            .as_ref()
+            .map(relative)
+            .unwrap_or_default();
+        format!("Acknowledged by {who} {when}")
+    });
+    let open_step = move |s: Step| {
+        move |_| step.update(|cur| *cur = if *cur == Some(s) { None } else { Some(s) })
+    };
+
+    view! {
+        <li class=format!("alert-row sev-edge-{}", alert.severity.as_str()) data-testid="alert-row"
+            data-alert-name=alert.name.clone() data-state=state.as_str() data-severity=alert.severity.as_str()
+            data-alert-id=alert.id.to_string()>
+            <div class="alert-main">
+                <div class="alert-title">
+                    <SeverityBadge severity=alert.severity />
+                    <strong class="alert-name">{alert.name.clone()}</strong>
+                    <TriageBadge state />
+                    {(alert.source_status == flightdeck_model::AlertSourceStatus::Resolved && state != flightdeck_model::TriageState::Resolved)
+                        .then(|| view! { <span class="badge badge-good">"source resolved"</span> })}
+                    {(alert.escalation_level > 0).then(|| view! { <span class="badge badge-warn">{format!("level {}", alert.escalation_level)}</span> })}
+                </div>
+                {summary.map(|s| view! { <p class="alert-summary">{s}</p> })}
+                <div class="alert-meta muted small">
+                    {alert.component.clone().map(|c| view! { <a href=component_path(&c)>{c.clone()}</a>" · " })}
+                    <span title=local_time(&alert.starts_at)>{format!("started {}", relative(&alert.starts_at))}</span>
+                    {alert.ends_at.map(|e| view! { <span>{format!(" · ended {}", relative(&e))}</span> })}
+                </div>
+                {(latest.is_some() || alert.last_note.is_some()).then(|| view! {
+                    <div class="alert-triage" data-testid="alert-triage">
+                        {latest.clone().map(|l| view! { <span data-testid="alert-acknowledged-by">{l}</span> })}
+                        {alert.last_note.clone().map(|n| view! {
+                            <span class="muted">"Latest note:"</span>
+                            <q class="alert-last-note" data-testid="alert-last-note">{n}</q>
+                        })}
+                    </div>
+                })}
+                {move || events.get().map(|evs| view! {
+                    <ol class="alert-events" data-testid="alert-events">
+                        {evs.into_iter().map(|e| view! {
+                            <li>
+                                <span class="cell-time" title=local_time(&e.at)>{relative(&e.at)}</span>" "
+                                <b>{e.actor}</b>" "{e.action}
+                                {e.target.map(|t| format!(" → {t}"))}
+                                {e.note.map(|n| view! { " — "<q>{n}</q> })}
+                            </li>
+                        }).collect_view()}
+                    </ol>
+                })}
+            </div>
+            <div class="alert-actions">
+                <button class="button button-small button-ghost" on:click=show_history data-testid="alert-history">"History"</button>
+                {(can_triage && state == flightdeck_model::TriageState::Open).then(|| view! {
+                    <button class="button button-small" data-testid="alert-ack" on:click=open_step(Step::Acknowledge)>"Acknowledge"</button>
+                })}
+                {(can_triage && matches!(state, flightdeck_model::TriageState::Open | flightdeck_model::TriageState::Acknowledged | flightdeck_model::TriageState::Escalated)).then(|| view! {
+                    <button class="button button-small" data-testid="alert-escalate" on:click=open_step(Step::Escalate)>"Escalate"</button>
+                    <button class="button button-small" data-testid="alert-resolve" on:click=open_step(Step::Resolve)>"Resolve"</button>
+                })}
+            </div>
+            {move || step.get().map(|s| view! {
+                <form class="alert-form" on:submit=submit.clone()>
+                    {(s == Step::Escalate).then(|| view! {
+                        <label class="field">
+                            <span class="field-label">"Escalate to"</span>
+                            <input type="text" required placeholder="person, rota or channel" data-testid="alert-target" bind:value=target />
+                        </label>
+                    })}
+                    <label class="field">
+                        <span class="field-label">"Note"</span>
+                        <textarea rows="2" maxlength="2000" data-testid="alert-note" placeholder="What you know, what you are doing"
+                            prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev))></textarea>
+                    </label>
+                    <div class="form-actions">
+                        <button class="button button-primary button-small" type="submit" disabled=move || busy.get()
+                            data-testid=format!("alert-{}-submit", match s { Step::Acknowledge => "ack", Step::Escalate => "escalate", Step::Resolve => "resolve" })>
+                            {match s { Step::Acknowledge => "Acknowledge", Step::Escalate => "Escalate", Step::Resolve => "Resolve" }}
+                        </button>
+                        <button class="button button-ghost button-small" type="button" on:click=move |_| step.set(None)>"Cancel"</button>
+                    </div>
+                </form>
+            })}
+        </li>
+    }
+}

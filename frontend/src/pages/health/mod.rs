@@ -1,0 +1,210 @@
+//! The health grid: every watched component as a tile, grouped, coloured by status, with counts,
+//! a status filter and a text search. Status changes and alerts arrive live.
+
+mod component;
+pub mod status;
+
+use std::collections::BTreeMap;
+
+use flightdeck_model::{ComponentStatus, ComponentStatusChanged, ComponentSummary};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::{AppError, use_api};
+use crate::components::{
+    layout::PageHeader,
+    states::{EmptyState, Loading},
+};
+use crate::live::use_live;
+pub use component::ComponentPage;
+use status::{ALERT_UPDATED, STATUS_CHANGED, STATUS_ORDER, status_label, status_rank};
+
+pub fn component_path(slug: &str) -> String {
+    format!("/health/{slug}")
+}
+
+#[component]
+pub fn HealthPage() -> impl IntoView {
+    let api = use_api();
+    let live = use_live();
+    let components = RwSignal::new(None::<Vec<ComponentSummary>>);
+    let error = RwSignal::new(None::<AppError>);
+    let status_filter = RwSignal::new(None::<ComponentStatus>);
+    let search = RwSignal::new(String::new());
+
+    let load = move || {
+        spawn_local(async move {
+            match api.call(|c| async move { c.health().await }).await {
+                Ok(grid) => {
+                    components.try_set(Some(grid.components));
+                    error.try_set(None);
+                }
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
+            }
+        });
+    };
+    // Loads at first, then after every reconnect, resync or polling tick.
+    Effect::new(move |_| {
+        live.reload.track();
+        load();
+    });
+    live.subscribe(move |event| {
+        if event.kind == STATUS_CHANGED {
+            if let Ok(change) = serde_json::from_value::<ComponentStatusChanged>(event.data.clone())
+            {
+                components.update(|list| {
+                    if let Some(tile) = list
+                        .iter_mut()
+                        .flatten()
+                        .find(|t| t.slug == change.component)
+                    {
+                        tile.status = change.to;
+                        tile.status_reasons = change.reasons.clone();
+                    }
+                });
+            }
+        } else if event.kind == ALERT_UPDATED {
+            // A new component may have been matched or reasons reworded: cheap to reload.
+            load();
+        }
+    });
+
+    let counts = Memo::new(move |_| {
+        let mut counts = BTreeMap::<usize, u32>::new();
+        components.with(|list| {
+            for t in list.iter().flatten() {
+                *counts.entry(status_rank(t.status)).or_default() += 1;
+            }
+        });
+        counts
+    });
+    let groups = Memo::new(move |_| {
+        let needle = search.get().trim().to_lowercase();
+        let wanted = status_filter.get();
+        let mut groups = BTreeMap::<String, Vec<ComponentSummary>>::new();
+        components.with(|list| {
+            for t in list.iter().flatten() {
+                let text_ok = needle.is_empty()
+                    || t.slug.to_lowercase().contains(&needle)
+                    || t.name.to_lowercase().contains(&needle)
+                    || t.group
+                        .as_deref()
+                        .unwrap_or("")
+                        .to_lowercase()
+                        .contains(&needle)
+                    || t.service
+                        .as_deref()
+                        .unwrap_or("")
+                        .to_lowercase()
+                        .contains(&needle);
+                if text_ok && wanted.is_none_or(|w| w == t.status) {
+                    groups
+                        .entry(t.group.clone().unwrap_or_else(|| "Ungrouped".into()))
+                        .or_default()
+                        .push(t.clone());
+                }
+            }
+        });
+        for tiles in groups.values_mut() {
+            tiles.sort_by(|a, b| {
+                (status_rank(a.status), &a.name).cmp(&(status_rank(b.status), &b.name))
+            });
+        }
+        groups.into_iter().collect::<Vec<_>>()
+    });
+
+    let shape = Memo::new(move |_| components.with(|c| c.as_ref().map(Vec::is_empty)));
+    let body = move || {
+        if let Some(e) = error.get()
+            && shape.get().is_none()
+        {
+            return view! {
+                <div class="state state-error" role="alert" data-testid="error-state">
+                    <h3>"Could not load the health grid"</h3>
+                    <p class="state-body">{e.message}</p>
+                    <button class="button" on:click=move |_| load()>"Try again"</button>
+                </div>
+            }
+            .into_any();
+        }
+        match shape.get() {
+            None => view! { <Loading label="Loading the health grid…" /> }.into_any(),
+            Some(true) => view! { <NoComponents /> }.into_any(),
+            Some(false) => view! {
+                <div class="health-counts" role="group" aria-label="Filter by status">
+                    <button class="count-chip" class:active=move || status_filter.get().is_none()
+                        data-testid="health-count-all"
+                        on:click=move |_| status_filter.set(None)>
+                        "All "<b>{move || components.with(|c| c.as_ref().map_or(0, Vec::len))}</b>
+                    </button>
+                    {STATUS_ORDER.into_iter().map(|s| view! {
+                        <button class=format!("count-chip hs-{}", s.as_str())
+                            class:active=move || status_filter.get() == Some(s)
+                            data-testid=format!("health-count-{}", s.as_str())
+                            on:click=move |_| status_filter.update(|f| *f = if *f == Some(s) { None } else { Some(s) })>
+                            <span class="hs-dot" aria-hidden="true"></span>
+                            {status_label(s)}" "
+                            <b>{move || counts.with(|c| c.get(&status_rank(s)).copied().unwrap_or(0))}</b>
+                        </button>
+                    }).collect_view()}
+                </div>
+                <div class="health-grid" data-testid="health-grid">
+                    {move || {
+                        let groups = groups.get();
+                        if groups.is_empty() {
+                            return view! { <p class="muted">"No component matches these filters."</p> }.into_any();
+                        }
+                        groups.into_iter().map(|(group, tiles)| view! {
+                            <section class="health-group">
+                                <h2 class="health-group-title">{group}</h2>
+                                <div class="health-tiles">
+                                    {tiles.into_iter().map(|t| view! { <Tile tile=t /> }).collect_view()}
+                                </div>
+                            </section>
+                        }).collect_view().into_any()
+                    }}
+                </div>
+            }
+            .into_any(),
+        }
+    };
+
+    view! {
+        <section class="page">
+            <PageHeader title="Health" subtitle="Every watched component, coloured by its worst live alert.">
+                <input type="search" class="health-search" placeholder="Search components…"
+                    aria-label="Search components" data-testid="health-search" bind:value=search />
+            </PageHeader>
+            {body}
+        </section>
+    }
+}
+
+#[component]
+fn Tile(tile: ComponentSummary) -> impl IntoView {
+    let status = tile.status;
+    let reason = tile.status_reasons.first().cloned();
+    view! {
+        <a class=format!("health-tile hs-{}", status.as_str()) href=component_path(&tile.slug)
+            data-testid="health-tile" data-component=tile.slug.clone() data-status=status.as_str()>
+            <span class="health-tile-top">
+                <span class="health-tile-name">{tile.name.clone()}</span>
+                {tile.tier.map(|t| view! { <span class="badge badge-neutral">{format!("tier {t}")}</span> })}
+            </span>
+            <span class="health-tile-status"><span class="hs-dot" aria-hidden="true"></span>{status_label(status)}</span>
+            <span class="health-tile-reason">{reason.unwrap_or_else(|| tile.service.clone().map(|s| format!("service {s}")).unwrap_or_default())}</span>
+        </a>
+    }
+}
+
+#[component]
+fn NoComponents() -> impl IntoView {
+    view! {
+        <EmptyState icon="health" title="No components are watched yet">
+            <p>"Add components under Settings → Catalog (slug, group, linked service, label matchers such as "<code>"service=\"checkout-api\""</code>")."</p>
+            <p>"Then point Alertmanager at Flightdeck: a "<code>"webhook_configs"</code>" receiver with URL "<code>"/api/v1/webhooks/alertmanager"</code>" and "<code>"http_config.authorization.credentials"</code>" set to "<code>"FLIGHTDECK_WEBHOOK_SECRET_ALERTMANAGER"</code>". Firing alerts turn the matching tiles amber or red."</p>
+        </EmptyState>
+    }
+}
