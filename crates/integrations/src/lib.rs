@@ -13,5 +13,6 @@
 pub mod auth;
 pub mod logs;
 pub mod prometheus;
+pub mod testing;
 
 pub use auth::Auth;
