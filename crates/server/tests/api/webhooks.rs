@@ -326,8 +326,7 @@ async fn a_delivery_accepted_before_a_crash_is_applied_after_restart() {
     let url = crate::system::listening_url(first.stdout.take().unwrap()).await;
     let mut admin = flightdeck_client::Client::new(&url).unwrap();
     admin.login("admin", ADMIN_PASSWORD).await.unwrap();
-    let app_like = |c: &flightdeck_client::Client| c.clone();
-    let client = app_like(&admin);
+    let client = admin.clone();
     client
         .create_service(&CreateService {
             slug: "hello-world".into(),
