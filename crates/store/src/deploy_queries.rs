@@ -109,6 +109,14 @@ pub trait DeployQueries: Send {
         service_id: Id,
         environment_id: Id,
     ) -> StoreResult<Option<TargetRecord>>;
+    /// Every target of an environment that has run something.
+    async fn environment_targets(&mut self, environment_id: Id) -> StoreResult<Vec<TargetRecord>>;
+    /// For an environment: what each target runs now (`current`) and its newest deployment
+    /// (`latest`), in two queries whatever the number of services.
+    async fn environment_deployments(
+        &mut self,
+        environment_id: Id,
+    ) -> StoreResult<(Vec<Deployment>, Vec<Deployment>)>;
 
     // --- timeline and output ---
     async fn insert_deployment_event(
@@ -792,6 +800,49 @@ macro_rules! impl_deploy_queries {
                     current_deployment_id,
                     current_version,
                 }))
+            }
+
+            async fn environment_targets(&mut self, environment_id: Id) -> StoreResult<Vec<TargetRecord>> {
+                let rows: Vec<(Uuid, Uuid, Option<Uuid>, Option<String>)> = sqlx::query_as(
+                    "SELECT service_id, environment_id, current_deployment_id, current_version FROM targets \
+                     WHERE environment_id = $1",
+                )
+                .bind(environment_id)
+                .fetch_all(&mut *self.0)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(service_id, environment_id, current_deployment_id, current_version)| TargetRecord {
+                        service_id,
+                        environment_id,
+                        current_deployment_id,
+                        current_version,
+                    })
+                    .collect())
+            }
+
+            async fn environment_deployments(
+                &mut self,
+                environment_id: Id,
+            ) -> StoreResult<(Vec<Deployment>, Vec<Deployment>)> {
+                let current: Vec<DeploymentRow> = sqlx::query_as(&format!(
+                    "{DEPLOYMENT_SELECT} JOIN targets t ON t.current_deployment_id = d.id \
+                     WHERE t.environment_id = $1"
+                ))
+                .bind(environment_id)
+                .fetch_all(&mut *self.0)
+                .await?;
+                // Ids are time-ordered (UUIDv7), so the newest per target is the largest id, found
+                // through `deployments_target_idx` once per service.
+                let latest: Vec<DeploymentRow> = sqlx::query_as(&format!(
+                    "{DEPLOYMENT_SELECT} WHERE d.environment_id = $1 AND d.id = (\
+                     SELECT d2.id FROM deployments d2 WHERE d2.service_id = d.service_id \
+                     AND d2.environment_id = $1 ORDER BY d2.id DESC LIMIT 1)"
+                ))
+                .bind(environment_id)
+                .fetch_all(&mut *self.0)
+                .await?;
+                Ok((deployments(current)?, deployments(latest)?))
             }
 
             async fn insert_deployment_event(&mut self, new: &NewDeploymentEvent) -> StoreResult<DeploymentEvent> {

@@ -1,13 +1,17 @@
 //! The catalog: services and environments (admin CRUD), environment locks, and what runs where.
 
+use std::collections::HashMap;
+
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{Duration, Utc};
 use flightdeck_domain::catalog;
 use flightdeck_model::{
-    CreateEnvironment, CreateService, Environment, EnvironmentLock, EnvironmentStatus,
-    LockEnvironment, Page, Service, Target, UpdateEnvironment, UpdateService,
+    CreateEnvironment, CreateService, Deployment, Environment, EnvironmentLock, EnvironmentStatus,
+    Id, LockEnvironment, Page, Service, Target, UpdateEnvironment, UpdateService,
 };
-use flightdeck_store::{EnvironmentPatch, NewAudit, NewEnvironment, NewService, ServicePatch};
+use flightdeck_store::{
+    EnvironmentPatch, NewAudit, NewEnvironment, NewService, ServicePatch, TargetRecord,
+};
 use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -385,26 +389,35 @@ async fn environment_status(
         .environment_by_slug(&slug)
         .await?
         .ok_or_else(|| not_found("environment", &slug))?;
-    let mut targets = Vec::new();
-    for service in db.list_services().await? {
-        let target = db.target(service.id, environment.id).await?;
-        let current = match target.as_ref().and_then(|t| t.current_deployment_id) {
-            Some(id) => db.deployment_by_id(id).await?.map(|r| r.deployment),
-            None => None,
-        };
-        let latest = db
-            .target_history(service.id, environment.id, 1)
-            .await?
-            .into_iter()
-            .next();
-        targets.push(Target {
-            service: service.slug,
-            environment: environment.slug.clone(),
-            current_version: target.and_then(|t| t.current_version),
-            current_deployment: current,
-            latest_deployment: latest,
-        });
-    }
+    // A fixed number of queries whatever the number of services: the Overview asks this for
+    // every environment on each refresh.
+    let targets_by_service: HashMap<Id, TargetRecord> = db
+        .environment_targets(environment.id)
+        .await?
+        .into_iter()
+        .map(|t| (t.service_id, t))
+        .collect();
+    let (current, latest) = db.environment_deployments(environment.id).await?;
+    let mut current: HashMap<Id, Deployment> = current.into_iter().map(|d| (d.id, d)).collect();
+    let mut latest: HashMap<String, Deployment> =
+        latest.into_iter().map(|d| (d.service.clone(), d)).collect();
+    let targets = db
+        .list_services()
+        .await?
+        .into_iter()
+        .map(|service| {
+            let target = targets_by_service.get(&service.id);
+            Target {
+                current_version: target.and_then(|t| t.current_version.clone()),
+                current_deployment: target
+                    .and_then(|t| t.current_deployment_id)
+                    .and_then(|id| current.remove(&id)),
+                latest_deployment: latest.remove(&service.slug),
+                environment: environment.slug.clone(),
+                service: service.slug,
+            }
+        })
+        .collect();
     Ok(web::Json(EnvironmentStatus {
         environment,
         targets,

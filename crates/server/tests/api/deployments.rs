@@ -945,6 +945,75 @@ async fn after_two_good_deploys_a_rollback_restores_the_previous_version() {
     }
 }
 
+/// The environment status answers for every service at once (the Overview's matrix): each
+/// target's current version and newest deployment, never another service's or environment's.
+#[tokio::test]
+async fn an_environment_status_lists_every_service_with_its_own_current_and_latest_deployment() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        seed_catalog(&app).await;
+        let checkout_v1 = deployed(&app, CHECKOUT, STAGING, "c1").await;
+        let cart_v1 = deployed(&app, CART, STAGING, "k1").await;
+        deployed(&app, CHECKOUT, PRODUCTION, "c9").await;
+        // A newer checkout deployment still waiting for its pipeline: latest, not current.
+        let waiting = app
+            .admin
+            .deploy(&confirmed(deploy_of(CHECKOUT, STAGING, "c2")))
+            .await
+            .unwrap();
+
+        let status = app.admin.environment_status(STAGING).await.unwrap();
+        let summary: Vec<_> = status
+            .targets
+            .iter()
+            .map(|t| {
+                (
+                    t.service.as_str(),
+                    t.environment.as_str(),
+                    t.current_version.as_deref(),
+                    t.current_deployment.as_ref().map(|d| d.id),
+                    t.latest_deployment.as_ref().map(|d| d.id),
+                )
+            })
+            .collect();
+        let mut expected = vec![
+            (
+                CHECKOUT,
+                STAGING,
+                Some("c1"),
+                Some(checkout_v1.id),
+                Some(waiting.id),
+            ),
+            (
+                CART,
+                STAGING,
+                Some("k1"),
+                Some(cart_v1.id),
+                Some(cart_v1.id),
+            ),
+        ];
+        let mut summary = summary;
+        summary.sort();
+        expected.sort();
+        assert_eq!(summary, expected);
+
+        // An environment where only one service ever ran lists the other with nothing.
+        let production = app.admin.environment_status(PRODUCTION).await.unwrap();
+        let cart = production
+            .targets
+            .iter()
+            .find(|t| t.service == CART)
+            .unwrap();
+        assert_eq!(
+            (
+                cart.current_version.as_deref(),
+                cart.latest_deployment.is_none()
+            ),
+            (None, true)
+        );
+    }
+}
+
 #[tokio::test]
 async fn versions_marked_bad_are_never_rolled_back_to() {
     for backend in BACKENDS {
