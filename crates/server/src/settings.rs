@@ -203,7 +203,14 @@ impl Default for LiveSettings {
 }
 
 /// The webhook sources whose secrets come from `FLIGHTDECK_WEBHOOK_SECRET_<SOURCE>`.
-pub const WEBHOOK_SOURCES: [&str; 5] = ["github", "gitlab", "argocd", "generic", "alertmanager"];
+pub const WEBHOOK_SOURCES: [&str; 6] = [
+    "github",
+    "gitlab",
+    "argocd",
+    "generic",
+    "alertmanager",
+    "alerts",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {

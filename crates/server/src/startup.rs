@@ -123,6 +123,8 @@ async fn build_state(
     )
     .await?;
     let inbox_writer = crate::workers::inbox_writer::InboxWriter::start(Arc::clone(&store));
+    let alert_writer =
+        crate::http::alertmanager::AlertWriter::start(Arc::clone(&store), Arc::clone(&hub));
     let state = web::Data::new(AppState {
         jwt: JwtKeys::new(&secret, settings.auth.access_token_ttl_secs),
         limiter: RateLimiter::new(redis.clone()),
@@ -136,6 +138,7 @@ async fn build_state(
         executions: Default::default(),
         inbox_ready: tokio::sync::Notify::new(),
         inbox_writer,
+        alert_writer,
         webhook_secrets: Default::default(),
         public_url: settings.public_url.clone().unwrap_or(default_public_url),
         settings: Arc::new(settings),

@@ -54,6 +54,49 @@ pub trait HealthQueries: Send {
     async fn insert_alert_event(&mut self, event: &AlertEvent) -> StoreResult<AlertEvent>;
     /// Oldest first.
     async fn alert_events(&mut self, alert_id: Id) -> StoreResult<Vec<AlertEvent>>;
+
+    // --- batched ingest: one statement per kind of write, whatever the number of alerts ---
+    /// The stored episodes among `keys` (source, fingerprint, starts_at to the millisecond), in
+    /// no particular order, locked like [`HealthQueries::alert_episode`].
+    async fn alert_episodes(
+        &mut self,
+        keys: &[(&str, &str, DateTime<Utc>)],
+    ) -> StoreResult<Vec<Alert>>;
+    /// Like [`HealthQueries::insert_alert`] for many: a conflict when any episode is already
+    /// stored (and then nothing is).
+    async fn insert_alerts(&mut self, alerts: &[Alert]) -> StoreResult<Vec<Alert>>;
+    async fn insert_alert_events(&mut self, events: &[AlertEvent]) -> StoreResult<()>;
+    /// Like `Queries::insert_event` for many, in sequence order; the event lock is taken once.
+    async fn insert_events(
+        &mut self,
+        events: &[(&str, serde_json::Value)],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<flightdeck_model::LiveEvent>>;
+}
+
+/// `($1, $2), ($3, $4)` for `rows` rows of `cols` columns.
+pub(crate) fn placeholders(rows: usize, cols: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(r * cols + c + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
+/// Rows per multi-row statement: SQLite allows 32,766 parameters, PostgreSQL 65,535.
+pub(crate) fn chunk_rows(cols: usize) -> usize {
+    (30_000 / cols).max(1)
 }
 
 #[derive(Debug, Clone)]
@@ -235,8 +278,9 @@ pub(crate) const ALERT_EVENT_COLUMNS: &str =
 /// Implements [`HealthQueries`] for `$wrapper<C>`; `$row_lock` follows the episode lookup
 /// (`FOR UPDATE` on PostgreSQL, so two notifications about one episode — an HA pair — apply one
 /// after the other and the second sees the first's result; SQLite has one writer and needs nothing).
+/// `$event_lock` is the statement `Queries::insert_event` runs first (see `impl_queries!`).
 macro_rules! impl_health_queries {
-    ($wrapper:ident, $conn:ty, $row_lock:expr) => {
+    ($wrapper:ident, $conn:ty, $row_lock:expr, $event_lock:expr) => {
         #[async_trait::async_trait]
         impl<C> $crate::HealthQueries for $wrapper<C>
         where
@@ -464,6 +508,115 @@ macro_rules! impl_health_queries {
                 .fetch_all(&mut *self.0)
                 .await?;
                 rows.into_iter().map(AlertEventRow::into_event).collect()
+            }
+
+            async fn alert_episodes(
+                &mut self,
+                keys: &[(&str, &str, DateTime<Utc>)],
+            ) -> StoreResult<Vec<Alert>> {
+                let mut found = Vec::new();
+                for chunk in keys.chunks($crate::health_queries::chunk_rows(3)) {
+                    // A row-value IN, not a join: `FOR UPDATE` then locks only `alerts` rows.
+                    let sql = format!(
+                        "SELECT {ALERT_COLUMNS} FROM alerts WHERE (source, fingerprint, starts_at) IN (VALUES {}) {}",
+                        $crate::health_queries::placeholders(chunk.len(), 3),
+                        $row_lock
+                    );
+                    let mut q = sqlx::query_as::<_, AlertRow>(&sql);
+                    for (source, fingerprint, starts_at) in chunk {
+                        q = q.bind(*source).bind(*fingerprint).bind(episode_start(*starts_at));
+                    }
+                    found.extend(alerts(q.fetch_all(&mut *self.0).await?)?);
+                }
+                Ok(found)
+            }
+
+            async fn insert_alerts(&mut self, new: &[Alert]) -> StoreResult<Vec<Alert>> {
+                let mut saved = Vec::with_capacity(new.len());
+                for chunk in new.chunks($crate::health_queries::chunk_rows(18)) {
+                    let sql = format!(
+                        "INSERT INTO alerts ({ALERT_COLUMNS}) VALUES {} RETURNING {ALERT_COLUMNS}",
+                        $crate::health_queries::placeholders(chunk.len(), 18)
+                    );
+                    let mut q = sqlx::query_as::<_, AlertRow>(&sql);
+                    for a in chunk {
+                        q = q
+                            .bind(a.id)
+                            .bind(&a.source)
+                            .bind(&a.fingerprint)
+                            .bind(episode_start(a.starts_at))
+                            .bind(&a.name)
+                            .bind(a.severity.as_str())
+                            .bind(a.source_status.as_str())
+                            .bind(a.state.as_str())
+                            .bind(i32::try_from(a.escalation_level).unwrap_or(i32::MAX))
+                            .bind(a.component.as_deref())
+                            .bind(Json(&a.labels))
+                            .bind(Json(&a.annotations))
+                            .bind(a.ends_at)
+                            .bind(a.acknowledged_by.as_deref())
+                            .bind(a.acknowledged_at)
+                            .bind(a.last_note.as_deref())
+                            .bind(a.received_at)
+                            .bind(a.updated_at);
+                    }
+                    saved.extend(alerts(q.fetch_all(&mut *self.0).await?)?);
+                }
+                Ok(saved)
+            }
+
+            async fn insert_alert_events(&mut self, events: &[AlertEvent]) -> StoreResult<()> {
+                for chunk in events.chunks($crate::health_queries::chunk_rows(10)) {
+                    let sql = format!(
+                        "INSERT INTO alert_events ({ALERT_EVENT_COLUMNS}) VALUES {}",
+                        $crate::health_queries::placeholders(chunk.len(), 10)
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for e in chunk {
+                        q = q
+                            .bind(e.id)
+                            .bind(e.alert_id)
+                            .bind(e.at)
+                            .bind(&e.actor)
+                            .bind(&e.action)
+                            .bind(e.from_state.map(|s| s.as_str()))
+                            .bind(e.to_state.as_str())
+                            .bind(i32::try_from(e.escalation_level).unwrap_or(i32::MAX))
+                            .bind(e.target.as_deref())
+                            .bind(e.note.as_deref());
+                    }
+                    q.execute(&mut *self.0).await?;
+                }
+                Ok(())
+            }
+
+            async fn insert_events(
+                &mut self,
+                events: &[(&str, serde_json::Value)],
+                now: DateTime<Utc>,
+            ) -> StoreResult<Vec<flightdeck_model::LiveEvent>> {
+                if events.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let lock: &str = $event_lock;
+                if !lock.is_empty() {
+                    sqlx::query(lock).execute(&mut *self.0).await?;
+                }
+                let mut saved: Vec<flightdeck_model::LiveEvent> = Vec::with_capacity(events.len());
+                for chunk in events.chunks($crate::health_queries::chunk_rows(3)) {
+                    let sql = format!(
+                        "INSERT INTO events (kind, at, data) VALUES {} RETURNING seq, kind, at, data",
+                        $crate::health_queries::placeholders(chunk.len(), 3)
+                    );
+                    let mut q = sqlx::query_as::<_, $crate::queries::EventRow>(&sql);
+                    for (kind, data) in chunk {
+                        q = q.bind(*kind).bind(now).bind(Json(data));
+                    }
+                    saved.extend(q.fetch_all(&mut *self.0).await?.into_iter().map(Into::into));
+                }
+                // Sequence numbers follow the VALUES order; RETURNING's order is not promised.
+                saved.sort_by_key(|e| e.seq);
+                Ok(saved)
             }
         }
     };

@@ -57,7 +57,12 @@ impl_queries!(
     "SELECT pg_advisory_xact_lock(1178945878)"
 );
 impl_deploy_queries!(PgConn, Postgres, PgConnection, "FOR UPDATE SKIP LOCKED");
-impl_health_queries!(PgConn, PgConnection, "FOR UPDATE");
+impl_health_queries!(
+    PgConn,
+    PgConnection,
+    "FOR UPDATE",
+    "SELECT pg_advisory_xact_lock(1178945878)"
+);
 crate::slo_queries::impl_slo_queries!(PgConn, PgConnection);
 
 impl PgStore {

@@ -1,13 +1,19 @@
-//! `POST /api/v1/webhooks/alertmanager`: Alertmanager's `webhook_config` payload (version 4),
+//! Alert ingest: `POST /api/v1/webhooks/alertmanager` (Alertmanager's `webhook_config` payload,
+//! version 4) and `POST /api/v1/webhooks/alerts` (any other source, Flightdeck's own shape), both
 //! authenticated by a bearer token.
 //!
 //! Each notification is the group's whole current state, so applying one is idempotent: every
 //! alert is upserted as an episode (source, fingerprint, startsAt) through the domain's `ingest`,
-//! which turns resends and HA duplicates into no-ops. The payload is small and the work is a few
-//! rows, so it is applied directly, in one transaction with its live events and the status
-//! rollup of the components it touched, before answering — durable once answered.
+//! which turns resends and HA duplicates into no-ops. Notifications are applied with group commit
+//! by the [`AlertWriter`]: concurrent requests hand their alerts to one writer, which applies
+//! everything that queued up in one transaction — with multi-row statements, its live events and
+//! the status rollup of the components it touched — and each request answers only after the
+//! commit holding its alerts: durable once answered.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::{
+    collections::{BTreeMap, BTreeSet, HashMap, HashSet},
+    sync::Arc,
+};
 
 use actix_web::{HttpRequest, post, web};
 use chrono::{DateTime, Utc};
@@ -16,10 +22,11 @@ use flightdeck_domain::health::{
     matchers,
 };
 use flightdeck_model::{Alert, AlertEvent, AlertsIngested, TriageState};
-use flightdeck_store::{StoreError, Tx};
+use flightdeck_store::{Store, StoreError};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use tokio::sync::{mpsc, oneshot};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{
@@ -27,19 +34,22 @@ use super::{
     components::{convert, episode, recompute, routing, to_json},
     error::{ApiError, ApiResult},
     extract::bearer_token,
+    webhooks::secret_for,
 };
-use crate::state::AppState;
+use crate::{live::Hub, state::AppState};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(alertmanager);
+    cfg.service(alertmanager).service(generic_alerts);
 }
 
 pub const SOURCE: &str = "alertmanager";
 /// Alertmanager groups are small; a payload this big is a mistake or an attack.
 pub const MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
-/// Concurrent notifications for the same new episode (an HA pair) can race to insert it; the
-/// loser retries and finds it stored.
+/// Another replica can store the same new episode (an HA pair's copies reach two replicas)
+/// between our read and our insert; the loser retries and finds it stored.
 const ATTEMPTS: usize = 3;
+/// Most alerts per group-commit transaction; a single bigger notification still goes alone.
+const MAX_BATCH_ALERTS: usize = 5000;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -75,13 +85,18 @@ fn token_matches(presented: &[u8], secret: &[u8]) -> bool {
         .into()
 }
 
+/// One pass over the body: a syntax error (or a truncated body) is 400, valid JSON of the wrong
+/// shape 422.
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> ApiResult<T> {
+    serde_json::from_slice(body).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => ApiError::Unprocessable(format!("not {what}: {e}")),
+        _ => ApiError::BadRequest(format!("malformed JSON: {e}")),
+    })
+}
+
 /// The payload's alerts and its `truncatedAlerts`.
 fn read(body: &[u8]) -> ApiResult<(Vec<SourceAlert>, u32)> {
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
-    let payload: Payload = serde_json::from_value(value).map_err(|e| {
-        ApiError::Unprocessable(format!("not an Alertmanager webhook payload: {e}"))
-    })?;
+    let payload: Payload = parse(body, "an Alertmanager webhook payload")?;
     if payload.version != "4" {
         return Err(ApiError::Unprocessable(format!(
             "payload version {} is not supported (expected 4)",
@@ -133,133 +148,488 @@ async fn alertmanager(
             "Alertmanager notifications are limited to {MAX_PAYLOAD_BYTES} bytes"
         )));
     }
-    let Some(secret) = state.settings.webhook_secrets.get(SOURCE) else {
-        return Err(ApiError::Unauthorized(
-            "alertmanager webhooks are not enabled: no secret is configured".into(),
-        ));
-    };
-    let token = bearer_token(&req)?;
-    if !token_matches(token.as_bytes(), secret.expose().as_bytes()) {
-        return Err(ApiError::Unauthorized("bad token".into()));
-    }
+    authenticate(&state, &req, SOURCE).await?;
     let (alerts, truncated_alerts) = read(&body)?;
-    let mut attempt = 0;
-    let changed = loop {
-        attempt += 1;
-        match apply(&state, &alerts).await {
-            Err(ApiError::Conflict(_)) if attempt < ATTEMPTS => continue,
-            other => break other?,
-        }
-    };
+    let received = u32::try_from(alerts.len()).unwrap_or(u32::MAX);
+    let changed = state.alert_writer.apply(SOURCE.into(), alerts).await?;
     Ok(web::Json(AlertsIngested {
-        received: u32::try_from(alerts.len()).unwrap_or(u32::MAX),
+        received,
         changed,
         truncated_alerts,
     }))
 }
 
-/// Applies a notification in one transaction; the number of episodes opened or changed.
-async fn apply(state: &AppState, alerts: &[SourceAlert]) -> ApiResult<u32> {
-    let now = Utc::now();
-    let mut tx = state.store.begin().await?;
-    let routes = routing(&tx.list_components().await?);
-    let mut touched = BTreeSet::new();
-    let mut events = Vec::new();
-    let mut changed = 0;
-    for incoming in alerts {
-        let existing = tx
-            .alert_episode(SOURCE, &incoming.fingerprint, incoming.starts_at)
-            .await?;
-        let outcome = dalerts::ingest(existing.as_ref().map(episode).as_ref(), incoming);
-        let saved = match (&outcome, existing) {
-            (Ingest::New(ep), _) => {
-                let component = matchers::route(&ep.labels, &routes).map(|r| r.component);
-                let alert = Alert {
-                    id: uuid::Uuid::now_v7(),
-                    source: SOURCE.into(),
-                    fingerprint: ep.fingerprint.clone(),
-                    name: ep.name.clone(),
-                    severity: convert(ep.severity),
-                    source_status: convert(ep.source_status),
-                    state: convert(ep.state),
-                    escalation_level: ep.escalation_level,
-                    component,
-                    labels: ep.labels.clone(),
-                    annotations: ep.annotations.clone(),
-                    starts_at: ep.starts_at,
-                    ends_at: ep.ends_at,
-                    acknowledged_by: None,
-                    acknowledged_at: None,
-                    last_note: None,
-                    received_at: now,
-                    updated_at: now,
-                };
-                let saved = insert(&mut *tx, &alert).await?;
-                let action = match saved.state {
-                    TriageState::Resolved => "resolve",
-                    _ => "fire",
-                };
-                record(&mut *tx, &saved, None, action, now).await?;
-                saved
-            }
-            (Ingest::Updated(ep) | Ingest::Resolved { episode: ep, .. }, Some(old)) => {
-                let alert = Alert {
-                    source_status: convert(ep.source_status),
-                    state: convert(ep.state),
-                    ends_at: ep.ends_at,
-                    annotations: ep.annotations.clone(),
-                    updated_at: now,
-                    ..old.clone()
-                };
-                let saved = tx.update_alert(&alert).await?;
-                if let Ingest::Resolved { from, .. } = &outcome {
-                    record(&mut *tx, &saved, Some(convert(*from)), "resolve", now).await?;
-                }
-                saved
-            }
-            _ => continue,
-        };
-        changed += 1;
-        if let Some(c) = &saved.component {
-            touched.insert(c.clone());
-        }
-        events.push((ALERT_UPDATED, to_json(&saved)));
+/// Checks the bearer token against the source's secret (set by an admin through the API, else
+/// from `FLIGHTDECK_WEBHOOK_SECRET_<SOURCE>`).
+async fn authenticate(state: &AppState, req: &HttpRequest, name: &'static str) -> ApiResult<()> {
+    let (secret, _) = secret_for(state, name).await?;
+    if secret.is_empty() {
+        return Err(ApiError::Unauthorized(format!(
+            "{name} webhooks are not enabled: no secret is configured"
+        )));
     }
+    let token = bearer_token(req)?;
+    if !token_matches(token.as_bytes(), &secret) {
+        return Err(ApiError::Unauthorized("bad token".into()));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Other sources: POST /api/v1/webhooks/alerts
+
+/// The secret name of the generic alert webhook (`FLIGHTDECK_WEBHOOK_SECRET_ALERTS`).
+pub const GENERIC_SOURCE: &str = "alerts";
+
+/// `POST /api/v1/webhooks/alerts`: alerts from any monitoring system, in Flightdeck's shape.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GenericAlerts {
+    /// The sending system, e.g. `grafana` or `datadog` (lowercase letters, digits, `-`, `_`; at
+    /// most 64). Episodes are keyed by (source, fingerprint, starts_at). `alertmanager` is taken.
+    pub source: String,
+    pub alerts: Vec<GenericAlert>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GenericAlert {
+    /// Identifies the alert across notifications; defaults to a hash of `labels`, `name` and
+    /// `severity`.
+    #[serde(default)]
+    pub fingerprint: Option<String>,
+    /// Becomes the `alertname` label.
+    pub name: String,
+    /// Becomes the `severity` label.
+    pub severity: GenericSeverity,
+    pub status: GenericStatus,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    /// When this episode started; a new `starts_at` is a new episode.
+    pub starts_at: chrono::DateTime<Utc>,
+    /// When it resolved (only read when `status` is `resolved`).
+    #[serde(default)]
+    pub ends_at: Option<chrono::DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GenericStatus {
+    Firing,
+    Resolved,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GenericSeverity {
+    Critical,
+    Warning,
+    Info,
+}
+
+impl GenericSeverity {
+    fn as_str(self) -> &'static str {
+        match self {
+            GenericSeverity::Critical => "critical",
+            GenericSeverity::Warning => "warning",
+            GenericSeverity::Info => "info",
+        }
+    }
+}
+
+/// The default fingerprint: SHA-256 of the sorted labels (`name=value` lines), 16 bytes in hex.
+fn labels_fingerprint(labels: &BTreeMap<String, String>) -> String {
+    let mut hash = Sha256::new();
+    for (k, v) in labels {
+        hash.update(k.as_bytes());
+        hash.update([0]);
+        hash.update(v.as_bytes());
+        hash.update([0]);
+    }
+    hash.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn read_generic(body: &[u8]) -> ApiResult<(String, Vec<SourceAlert>)> {
+    let payload: GenericAlerts = parse(body, "an alerts payload")?;
+    let source = payload.source.trim();
+    let valid_name = !source.is_empty()
+        && source.len() <= 64
+        && source
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if !valid_name {
+        return Err(ApiError::validation(
+            "source",
+            "1 to 64 lowercase letters, digits, `-` or `_`",
+        ));
+    }
+    // Alertmanager's episodes are its own webhook's: another sender must not resolve them.
+    if source == SOURCE {
+        return Err(ApiError::validation(
+            "source",
+            "`alertmanager` is reserved for /api/v1/webhooks/alertmanager",
+        ));
+    }
+    let mut alerts = Vec::with_capacity(payload.alerts.len());
+    for (i, a) in payload.alerts.into_iter().enumerate() {
+        if a.name.trim().is_empty() {
+            return Err(ApiError::validation(
+                &format!("alerts[{i}].name"),
+                "must not be empty",
+            ));
+        }
+        let mut labels = a.labels;
+        // The explicit fields win: the domain reads the name and severity from these labels.
+        labels.insert("alertname".into(), a.name);
+        labels.insert("severity".into(), a.severity.as_str().into());
+        let fingerprint = match a.fingerprint {
+            Some(f) if f.trim().is_empty() => {
+                return Err(ApiError::validation(
+                    &format!("alerts[{i}].fingerprint"),
+                    "must not be empty when given",
+                ));
+            }
+            Some(f) => f,
+            None => labels_fingerprint(&labels),
+        };
+        let status = match a.status {
+            GenericStatus::Firing => SourceStatus::Firing,
+            GenericStatus::Resolved => SourceStatus::Resolved,
+        };
+        alerts.push(SourceAlert {
+            fingerprint,
+            status,
+            starts_at: a.starts_at,
+            ends_at: a.ends_at.filter(|_| status == SourceStatus::Resolved),
+            labels,
+            annotations: a.annotations,
+        });
+    }
+    Ok((source.to_owned(), alerts))
+}
+
+/// Alerts from any other monitoring system. Same episodes, routing, rollup and triage as
+/// Alertmanager's; bearer token `FLIGHTDECK_WEBHOOK_SECRET_ALERTS` (or set through the API).
+#[utoipa::path(tag = "webhooks", request_body = GenericAlerts,
+    responses((status = 200, description = "Applied", body = AlertsIngested),
+              (status = 400, description = "Malformed JSON"), (status = 401, description = "Bad or missing token, or no secret configured"),
+              (status = 413, description = "Too large"), (status = 422, description = "Not the documented shape")))]
+#[post("/webhooks/alerts")]
+async fn generic_alerts(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> ApiResult<web::Json<AlertsIngested>> {
+    if body.len() > MAX_PAYLOAD_BYTES {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "alert notifications are limited to {MAX_PAYLOAD_BYTES} bytes"
+        )));
+    }
+    authenticate(&state, &req, GENERIC_SOURCE).await?;
+    let (source, alerts) = read_generic(&body)?;
+    let received = u32::try_from(alerts.len()).unwrap_or(u32::MAX);
+    let changed = state.alert_writer.apply(source, alerts).await?;
+    Ok(web::Json(AlertsIngested {
+        received,
+        changed,
+        truncated_alerts: 0,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Group commit
+
+struct Job {
+    source: String,
+    alerts: Vec<SourceAlert>,
+}
+
+/// Why a notification was not applied, for its request's answer.
+#[derive(Debug, Clone)]
+enum WriteError {
+    /// Another replica kept storing the same new episodes.
+    Conflict,
+    Failed(String),
+}
+
+type Reply = oneshot::Sender<Result<u32, WriteError>>;
+
+/// Applies notifications with group commit (see the module's documentation).
+pub struct AlertWriter {
+    queue: mpsc::Sender<(Job, Reply)>,
+}
+
+impl AlertWriter {
+    pub fn start(store: Arc<dyn Store>, hub: Arc<Hub>) -> Self {
+        let (queue, rx) = mpsc::channel(1024);
+        tokio::spawn(run(store, hub, rx));
+        AlertWriter { queue }
+    }
+
+    /// Applies a notification durably; the number of episodes it opened or changed.
+    async fn apply(&self, source: String, alerts: Vec<SourceAlert>) -> ApiResult<u32> {
+        let stopped = || ApiError::internal(anyhow::anyhow!("the alert writer stopped"));
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send((Job { source, alerts }, reply))
+            .await
+            .map_err(|_| stopped())?;
+        match answer.await.map_err(|_| stopped())? {
+            Ok(changed) => Ok(changed),
+            Err(WriteError::Conflict) => Err(ApiError::Conflict(
+                "the episode was stored concurrently; send the notification again".into(),
+            )),
+            Err(WriteError::Failed(e)) => Err(ApiError::internal(anyhow::anyhow!(e))),
+        }
+    }
+}
+
+async fn run(store: Arc<dyn Store>, hub: Arc<Hub>, mut rx: mpsc::Receiver<(Job, Reply)>) {
+    while let Some(first) = rx.recv().await {
+        let mut size = first.0.alerts.len();
+        let mut batch = vec![first];
+        // Whatever arrived while the previous commit was under way joins this one.
+        while size < MAX_BATCH_ALERTS {
+            match rx.try_recv() {
+                Ok(item) => {
+                    size += item.0.alerts.len();
+                    batch.push(item);
+                }
+                Err(_) => break,
+            }
+        }
+        let (jobs, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+        match apply_retrying(store.as_ref(), &hub, &jobs).await {
+            Ok(changed) => {
+                for (reply, changed) in replies.into_iter().zip(changed) {
+                    let _ = reply.send(Ok(changed));
+                }
+            }
+            // One notification's failure must not fail the others: apply them one by one.
+            Err(_) if jobs.len() > 1 => {
+                for (job, reply) in jobs.iter().zip(replies) {
+                    let result = apply_retrying(store.as_ref(), &hub, std::slice::from_ref(job))
+                        .await
+                        .map(|c| c[0]);
+                    let _ = reply.send(result);
+                }
+            }
+            Err(e) => {
+                for reply in replies {
+                    let _ = reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+}
+
+async fn apply_retrying(
+    store: &dyn Store,
+    hub: &Hub,
+    jobs: &[Job],
+) -> Result<Vec<u32>, WriteError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match apply(store, hub, jobs).await {
+            Ok(changed) => return Ok(changed),
+            Err(ApiError::Conflict(_)) if attempt < ATTEMPTS => continue,
+            Err(ApiError::Conflict(_)) => return Err(WriteError::Conflict),
+            Err(e) => {
+                tracing::error!(error = %e, notifications = jobs.len(), "applying alert notifications failed");
+                return Err(WriteError::Failed(e.to_string()));
+            }
+        }
+    }
+}
+
+/// An episode as this batch knows it: stored before, or opened by an earlier alert in it.
+struct Slot {
+    alert: Alert,
+    /// Opened in this batch: inserted, not updated.
+    new: bool,
+    /// Changed in this batch after it was stored.
+    dirty: bool,
+}
+
+/// Applies notifications in one transaction: the episodes opened or changed, per notification.
+/// A fixed number of statements whatever the number of alerts: read the episodes, insert the
+/// new ones, their history and the live events, update the changed ones, roll up the touched
+/// components.
+async fn apply(store: &dyn Store, hub: &Hub, jobs: &[Job]) -> ApiResult<Vec<u32>> {
+    let now = Utc::now();
+    let mut tx = store.begin().await?;
+    let routes = routing(&tx.list_components().await?);
+    let keys: Vec<(&str, &str, DateTime<Utc>)> = jobs
+        .iter()
+        .flat_map(|j| {
+            j.alerts
+                .iter()
+                .map(|a| (j.source.as_str(), a.fingerprint.as_str(), a.starts_at))
+        })
+        .collect();
+    let key = |source: &str, fingerprint: &str, starts_at| {
+        (
+            source.to_owned(),
+            dalerts::episode_key(fingerprint, starts_at),
+        )
+    };
+    let mut slots: HashMap<(String, String), Slot> = tx
+        .alert_episodes(&keys)
+        .await?
+        .into_iter()
+        .map(|a| {
+            (
+                key(&a.source, &a.fingerprint, a.starts_at),
+                Slot {
+                    alert: a,
+                    new: false,
+                    dirty: false,
+                },
+            )
+        })
+        .collect();
+
+    let mut history = Vec::new();
+    // Episodes in the order they first changed, for the live events.
+    let mut changed_keys = Vec::new();
+    let mut seen = HashSet::new();
+    let mut touched = BTreeSet::new();
+    let mut changed = vec![0u32; jobs.len()];
+    for (j, job) in jobs.iter().enumerate() {
+        for incoming in &job.alerts {
+            let k = key(&job.source, &incoming.fingerprint, incoming.starts_at);
+            let slot = slots.get_mut(&k);
+            let outcome =
+                dalerts::ingest(slot.as_ref().map(|s| episode(&s.alert)).as_ref(), incoming);
+            let (alert, from, action, opened) = match (outcome, slot) {
+                (Ingest::New(ep), _) => {
+                    let component = matchers::route(&ep.labels, &routes).map(|r| r.component);
+                    let alert = Alert {
+                        id: uuid::Uuid::now_v7(),
+                        source: job.source.clone(),
+                        fingerprint: ep.fingerprint,
+                        name: ep.name,
+                        severity: convert(ep.severity),
+                        source_status: convert(ep.source_status),
+                        state: convert(ep.state),
+                        escalation_level: ep.escalation_level,
+                        component,
+                        labels: ep.labels,
+                        annotations: ep.annotations,
+                        starts_at: ep.starts_at,
+                        ends_at: ep.ends_at,
+                        acknowledged_by: None,
+                        acknowledged_at: None,
+                        last_note: None,
+                        received_at: now,
+                        updated_at: now,
+                    };
+                    let action = match alert.state {
+                        TriageState::Resolved => "resolve",
+                        _ => "fire",
+                    };
+                    (alert, None, Some(action), true)
+                }
+                (outcome @ (Ingest::Updated(_) | Ingest::Resolved { .. }), Some(slot)) => {
+                    let (ep, from) = match outcome {
+                        Ingest::Updated(ep) => (ep, None),
+                        Ingest::Resolved { episode, from } => (episode, Some(from)),
+                        _ => unreachable!("matched above"),
+                    };
+                    slot.alert = Alert {
+                        source_status: convert(ep.source_status),
+                        state: convert(ep.state),
+                        ends_at: ep.ends_at,
+                        annotations: ep.annotations,
+                        updated_at: now,
+                        ..slot.alert.clone()
+                    };
+                    slot.dirty |= !slot.new;
+                    let from: Option<TriageState> = from.map(convert);
+                    (slot.alert.clone(), from, from.map(|_| "resolve"), false)
+                }
+                _ => continue,
+            };
+            if opened {
+                slots.insert(
+                    k.clone(),
+                    Slot {
+                        alert: alert.clone(),
+                        new: true,
+                        dirty: false,
+                    },
+                );
+            }
+            if let Some(action) = action {
+                history.push(record(&alert, from, action, now));
+            }
+            changed[j] += 1;
+            if let Some(c) = &alert.component {
+                touched.insert(c.clone());
+            }
+            if seen.insert(k.clone()) {
+                changed_keys.push(k);
+            }
+        }
+    }
+
+    let new: Vec<Alert> = slots
+        .values()
+        .filter(|s| s.new)
+        .map(|s| s.alert.clone())
+        .collect();
+    let mut saved: HashMap<uuid::Uuid, Alert> = match tx.insert_alerts(&new).await {
+        // Another replica stored one of these episodes meanwhile: start over.
+        Err(StoreError::Conflict { .. }) => {
+            return Err(ApiError::Conflict(
+                "an episode was stored concurrently".into(),
+            ));
+        }
+        other => other?,
+    }
+    .into_iter()
+    .map(|a| (a.id, a))
+    .collect();
+    for slot in slots.values().filter(|s| s.dirty) {
+        let alert = tx.update_alert(&slot.alert).await?;
+        saved.insert(alert.id, alert);
+    }
+    tx.insert_alert_events(&history).await?;
+    let mut events: Vec<(&str, serde_json::Value)> = changed_keys
+        .iter()
+        .filter_map(|k| saved.get(&slots[k].alert.id))
+        .map(|a| (ALERT_UPDATED, to_json(a)))
+        .collect();
     events.extend(recompute(&mut *tx, &touched, now).await?);
-    state.commit(tx, None, events, now).await?;
+    let published = tx.insert_events(&events, now).await?;
+    tx.commit().await?;
+    hub.publish(published);
     Ok(changed)
 }
 
-async fn insert(tx: &mut dyn Tx, alert: &Alert) -> ApiResult<Alert> {
-    match tx.insert_alert(alert).await {
-        // Another notification stored this episode meanwhile: let the caller start over.
-        Err(StoreError::Conflict { .. }) => Err(ApiError::Conflict(
-            "the episode was stored concurrently".into(),
-        )),
-        other => Ok(other?),
-    }
-}
-
 /// The source's part of an alert's history: it fired, or it resolved.
-async fn record(
-    tx: &mut dyn Tx,
+fn record(
     alert: &Alert,
     from: Option<TriageState>,
     action: &str,
     now: DateTime<Utc>,
-) -> ApiResult<()> {
-    tx.insert_alert_event(&AlertEvent {
+) -> AlertEvent {
+    AlertEvent {
         id: uuid::Uuid::now_v7(),
         alert_id: alert.id,
         at: now,
-        actor: SOURCE.into(),
+        actor: alert.source.clone(),
         action: action.into(),
         from_state: from,
         to_state: alert.state,
         escalation_level: alert.escalation_level,
         target: None,
         note: None,
-    })
-    .await?;
-    Ok(())
+    }
 }

@@ -37,12 +37,12 @@ pub struct SecretCache {
 }
 
 impl SecretCache {
-    async fn get(&self, state: &AppState, source: Source) -> ApiResult<Option<String>> {
+    async fn get(&self, state: &AppState, source: &'static str) -> ApiResult<Option<String>> {
         let cached = self
             .entries
             .lock()
             .expect("secret cache")
-            .get(source.as_str())
+            .get(source)
             .cloned();
         if let Some((value, at)) = cached
             && at.elapsed() < SECRET_TTL
@@ -58,33 +58,41 @@ impl SecretCache {
         self.entries
             .lock()
             .expect("secret cache")
-            .insert(source.as_str(), (value.clone(), std::time::Instant::now()));
+            .insert(source, (value.clone(), std::time::Instant::now()));
         Ok(value)
     }
 
-    fn forget(&self, source: Source) {
-        self.entries
-            .lock()
-            .expect("secret cache")
-            .remove(source.as_str());
+    fn forget(&self, source: &'static str) {
+        self.entries.lock().expect("secret cache").remove(source);
     }
 }
 
 /// The settings key of a source's secret set through the API (it wins over the environment).
-fn secret_key(source: Source) -> String {
-    format!("webhook_secret:{}", source.as_str())
+fn secret_key(source: &str) -> String {
+    format!("webhook_secret:{source}")
 }
+
+/// Every source with a secret: the CI/CD webhooks, and the alert webhooks
+/// (`/webhooks/alertmanager`, `/webhooks/alerts`).
+const SECRET_SOURCES: [&str; 6] = [
+    "github",
+    "gitlab",
+    "argocd",
+    "generic",
+    super::alertmanager::SOURCE,
+    super::alertmanager::GENERIC_SOURCE,
+];
 
 /// The secret in force for a source: set by an admin through the API, else from
 /// `FLIGHTDECK_WEBHOOK_SECRET_<SOURCE>`.
-async fn secret_for(
+pub(crate) async fn secret_for(
     state: &AppState,
-    source: Source,
+    source: &'static str,
 ) -> ApiResult<(Vec<u8>, Option<&'static str>)> {
     if let Some(secret) = state.webhook_secrets.get(state, source).await? {
         return Ok((secret.into_bytes(), Some("api")));
     }
-    Ok(match state.settings.webhook_secrets.get(source.as_str()) {
+    Ok(match state.settings.webhook_secrets.get(source) {
         Some(s) => (s.expose().as_bytes().to_vec(), Some("environment")),
         None => (Vec::new(), None),
     })
@@ -148,7 +156,7 @@ async fn ingest(
             "deliveries are limited to {MAX_DELIVERY_BYTES} bytes"
         )));
     }
-    let (secret, _) = secret_for(state, source).await?;
+    let (secret, _) = secret_for(state, source.as_str()).await?;
     let headers = RequestHeaders(req);
     let now = Utc::now();
     source
@@ -312,12 +320,16 @@ pub struct SetSecret {
     pub secret: Option<String>,
 }
 
-fn parse_source(s: &str) -> ApiResult<Source> {
-    s.parse().map_err(|_| {
-        ApiError::NotFound(format!(
-            "no webhook source `{s}` (github, gitlab, argocd, generic)"
-        ))
-    })
+fn parse_source(s: &str) -> ApiResult<&'static str> {
+    SECRET_SOURCES
+        .into_iter()
+        .find(|name| *name == s)
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "no webhook source `{s}` ({})",
+                SECRET_SOURCES.join(", ")
+            ))
+        })
 }
 
 /// Whether a webhook source is enabled (admins).
@@ -332,7 +344,7 @@ async fn secret_status(
     let source = parse_source(&source)?;
     let (secret, origin) = secret_for(&state, source).await?;
     Ok(web::Json(SecretStatus {
-        source: source.as_str().into(),
+        source: source.into(),
         configured: !secret.is_empty(),
         origin: origin.map(str::to_owned),
     }))
@@ -372,7 +384,7 @@ async fn set_secret(
             "webhook.secret_cleared".into()
         },
         target_type: "webhook_source".into(),
-        target_id: source.as_str().into(),
+        target_id: source.into(),
         request_id: Some(meta.request_id),
         ..Default::default()
     };
@@ -380,7 +392,7 @@ async fn set_secret(
     state.webhook_secrets.forget(source);
     let (secret, origin) = secret_for(&state, source).await?;
     Ok(web::Json(SecretStatus {
-        source: source.as_str().into(),
+        source: source.into(),
         configured: !secret.is_empty(),
         origin: origin.map(str::to_owned),
     }))

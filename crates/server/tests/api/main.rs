@@ -1,6 +1,7 @@
 //! API tests: the real server on port 0, each test with its own database, on SQLite and
 //! PostgreSQL. One test binary for the crate (each extra binary costs a link on two cores).
 
+mod alert_webhooks;
 mod alerts;
 mod audit;
 mod auth;

@@ -276,8 +276,9 @@ fn unique(prefix: &str) -> String {
 }
 
 /// Routes that take no user credentials: public, or authenticated by their own secret.
-const PUBLIC: [(&str, &str); 13] = [
+const PUBLIC: [(&str, &str); 14] = [
     ("POST", "/api/v1/webhooks/alertmanager"),
+    ("POST", "/api/v1/webhooks/alerts"),
     ("POST", "/api/v1/webhooks/github"),
     ("POST", "/api/v1/webhooks/gitlab"),
     ("POST", "/api/v1/webhooks/argocd"),
