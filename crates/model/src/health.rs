@@ -122,6 +122,19 @@ pub struct ComponentMaintenance {
     pub ends_at: DateTime<Utc>,
 }
 
+/// One named PromQL query of a component's metrics drill-down.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MetricQuery {
+    /// Unique within the component, e.g. `queue_depth`: 1 to 64 characters, no control characters.
+    pub name: String,
+    /// PromQL run as a range query, at most 2000 characters.
+    pub query: String,
+    /// How to read the values, e.g. `seconds`, `req/s`, `%` (at most 32 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+}
+
 /// Something whose health is watched, e.g. `checkout-db`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -144,6 +157,14 @@ pub struct Component {
     /// Label matchers routing alerts here (`service="checkout-api"`); none: `component="<slug>"`.
     #[serde(default)]
     pub matchers: Vec<String>,
+    /// The metrics drill-down's queries; empty: request rate, error ratio and p99 latency
+    /// over the `job` label (the linked service's slug, else the component's).
+    #[serde(default)]
+    pub metric_queries: Vec<MetricQuery>,
+    /// The logs drill-down's query (Lucene on OpenSearch/Elasticsearch, LogQL on Loki);
+    /// absent: `service:"<job>"` or `{job="<job>"}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_query: Option<String>,
     pub status: ComponentStatus,
     /// Why, worst first.
     #[serde(default)]
@@ -153,7 +174,7 @@ pub struct Component {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateComponent {
     pub slug: String,
@@ -168,6 +189,12 @@ pub struct CreateComponent {
     pub depends_on: Vec<String>,
     #[serde(default)]
     pub matchers: Vec<String>,
+    /// At most 10, names unique; none: the three defaults.
+    #[serde(default)]
+    pub metric_queries: Vec<MetricQuery>,
+    /// At most 2000 characters; absent or empty: the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_query: Option<String>,
     #[serde(default)]
     pub maintenance: Vec<ComponentMaintenance>,
 }
@@ -188,6 +215,12 @@ pub struct UpdateComponent {
     pub depends_on: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matchers: Option<Vec<String>>,
+    /// `[]` goes back to the defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric_queries: Option<Vec<MetricQuery>>,
+    /// `""` goes back to the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_query: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maintenance: Option<Vec<ComponentMaintenance>>,
 }
@@ -206,8 +239,39 @@ pub struct ComponentDetail {
     pub deployments: Vec<Deployment>,
 }
 
+/// Live alerts (firing, not resolved by hand) by severity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AlertCounts {
+    pub critical: u32,
+    pub warning: u32,
+    pub info: u32,
+}
+
+impl AlertCounts {
+    pub fn total(&self) -> u32 {
+        self.critical + self.warning + self.info
+    }
+}
+
+/// A component's SLOs at a glance.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ComponentSloSummary {
+    /// How many SLOs it has.
+    pub count: u32,
+    /// The least error budget left among its evaluated SLOs (a fraction; negative when
+    /// overspent); absent when none has been evaluated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worst_budget_remaining: Option<f64>,
+    /// Any SLO burning fast (1 h and 5 m above 14.4×).
+    pub fast_burn: bool,
+    /// Any SLO burning slowly (6 h and 30 m above 6×).
+    pub slow_burn: bool,
+}
+
 /// One tile of the health grid.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComponentSummary {
     pub slug: String,
@@ -221,10 +285,19 @@ pub struct ComponentSummary {
     pub status: ComponentStatus,
     #[serde(default)]
     pub status_reasons: Vec<String>,
+    /// Its live alerts by severity.
+    #[serde(default)]
+    pub alert_counts: AlertCounts,
+    #[serde(default)]
+    pub slos: ComponentSloSummary,
+    /// Slugs of the dependencies (direct or further down) that are degraded, in an outage or in
+    /// maintenance, worst first. Its own status is unchanged by them.
+    #[serde(default)]
+    pub impacted_by: Vec<String>,
 }
 
 /// `GET /api/v1/health`: every component with its status, and how many are in each status.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HealthGrid {
     pub components: Vec<ComponentSummary>,
@@ -382,10 +455,12 @@ pub struct MetricSeries {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComponentMetric {
-    /// `request_rate`, `error_ratio` or `p99_latency_seconds`.
+    /// The query's name: `request_rate`, `error_ratio` and `p99_latency_seconds` by default.
     pub name: String,
     /// The PromQL that was run.
     pub query: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
     pub series: Vec<MetricSeries>,
     /// Prometheus' warnings, if any.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

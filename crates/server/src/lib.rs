@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod bootstrap;
+pub mod catalog_health;
 pub mod deploy;
 pub mod http;
 pub mod live;

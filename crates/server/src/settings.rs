@@ -64,6 +64,11 @@ pub struct Settings {
     /// How often the SLO poller evaluates every SLO (`FLIGHTDECK_SLO_POLL_SECS`), when
     /// `prometheus_url` is set.
     pub slo_poll_secs: u64,
+    /// Unacknowledged critical alerts escalate by themselves after this many seconds
+    /// (`FLIGHTDECK_ALERT_ESCALATE_AFTER_SECS`); 0 turns auto-escalation off.
+    pub alert_escalate_after_secs: u64,
+    /// Whom auto-escalation escalates to (`FLIGHTDECK_ALERT_ESCALATION_TARGET`).
+    pub alert_escalation_target: String,
     pub logs_url: Option<String>,
     pub logs_kind: Option<String>,
     /// The index or index pattern searched on OpenSearch/Elasticsearch (`LOGS_INDEX`).
@@ -121,6 +126,26 @@ pub struct CatalogSettings {
     pub environments: Vec<EnvironmentSpec>,
     /// Per-service executor overrides.
     pub executors: Vec<TargetExecutorSpec>,
+    /// Components of the health grid (`[[catalog.components]]`), applied after the services
+    /// they link to.
+    pub components: Vec<flightdeck_model::CreateComponent>,
+    /// SLOs on those components (`[[catalog.slos]]`), keyed by component and name.
+    pub slos: Vec<SloSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SloSpec {
+    /// The component's slug.
+    pub component: String,
+    pub name: String,
+    /// E.g. `0.999`.
+    pub objective: f64,
+    /// The rolling window in seconds (30 days = 2592000).
+    pub window_secs: u64,
+    /// `{ kind = "ratio", good = "…", total = "…" }` or
+    /// `{ kind = "threshold", query = "…", comparison = "le", threshold = 0.3 }`.
+    pub sli: flightdeck_model::SloSli,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -162,6 +187,8 @@ impl Default for Settings {
             webhook_secrets: BTreeMap::new(),
             prometheus_url: None,
             slo_poll_secs: 30,
+            alert_escalate_after_secs: 900,
+            alert_escalation_target: "on-call".into(),
             logs_url: None,
             logs_kind: None,
             logs_index: None,
@@ -319,6 +346,15 @@ impl Settings {
                 }
             };
         }
+        if let Some(v) = get("FLIGHTDECK_ALERT_ESCALATE_AFTER_SECS") {
+            self.alert_escalate_after_secs = v.parse::<u64>().map_err(|_| SettingsError::Env {
+                var: "FLIGHTDECK_ALERT_ESCALATE_AFTER_SECS".into(),
+                message: "expected a whole number of seconds (0 turns it off)".into(),
+            })?;
+        }
+        if let Some(v) = get("FLIGHTDECK_ALERT_ESCALATION_TARGET") {
+            self.alert_escalation_target = v.trim().to_owned();
+        }
         if let Some(v) = get("LOGS_URL") {
             self.logs_url = Some(v);
         }
@@ -451,6 +487,24 @@ mod tests {
         assert!(toml::from_str::<Settings>("listn = \"x\"").is_err());
         let mut s = Settings::default();
         assert!(s.apply_env(env(&[("LOGS_KIND", "splunk")])).is_err());
+    }
+
+    #[test]
+    fn auto_escalation_comes_from_its_variables_and_zero_turns_it_off() {
+        let mut s = Settings::default();
+        assert_eq!(s.alert_escalate_after_secs, 900);
+        assert_eq!(s.alert_escalation_target, "on-call");
+        s.apply_env(env(&[
+            ("FLIGHTDECK_ALERT_ESCALATE_AFTER_SECS", "0"),
+            ("FLIGHTDECK_ALERT_ESCALATION_TARGET", "#sre-pager"),
+        ]))
+        .unwrap();
+        assert_eq!(s.alert_escalate_after_secs, 0);
+        assert_eq!(s.alert_escalation_target, "#sre-pager");
+        assert!(
+            s.apply_env(env(&[("FLIGHTDECK_ALERT_ESCALATE_AFTER_SECS", "15m")]))
+                .is_err()
+        );
     }
 
     #[test]

@@ -107,6 +107,7 @@ async fn build_state(
     let bootstrap = bootstrap::ensure_admin(store.as_ref(), &settings).await?;
     let secret = bootstrap::jwt_secret(store.as_ref(), &settings).await?;
     bootstrap::apply_catalog(store.as_ref(), &settings.catalog).await?;
+    crate::catalog_health::apply(store.as_ref(), &settings.catalog).await?;
     let redis = match &settings.redis_url {
         Some(url) => Some(
             deadpool_redis::Config::from_url(url.expose())
@@ -148,6 +149,7 @@ async fn build_state(
 
 fn spawn_workers(state: &web::Data<AppState>) {
     tokio::spawn(crate::workers::inbox::run(state.clone().into_inner()));
+    tokio::spawn(crate::workers::escalator::run(state.clone().into_inner()));
     if let Some(url) = state.settings.prometheus_url.clone() {
         tokio::spawn(crate::workers::slo_poller::run(
             state.clone().into_inner(),
@@ -164,6 +166,7 @@ pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| format!("http://{}", settings.listen));
     let (state, _) = build_state(settings, public_url).await?;
+    tokio::spawn(crate::workers::escalator::run(state.clone().into_inner()));
     if let Some(url) = state.settings.prometheus_url.clone() {
         tokio::spawn(crate::workers::slo_poller::run(
             state.clone().into_inner(),

@@ -4,7 +4,8 @@
 use async_trait::async_trait;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use flightdeck_model::{
-    Alert, AlertEvent, Component, ComponentMaintenance, ComponentStatus, Id, TriageState,
+    Alert, AlertCounts, AlertEvent, Component, ComponentMaintenance, ComponentStatus, Id,
+    MetricQuery, Slo, TriageState,
 };
 use sqlx::types::Json;
 use std::collections::BTreeMap;
@@ -72,6 +73,19 @@ pub trait HealthQueries: Send {
         events: &[(&str, serde_json::Value)],
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<flightdeck_model::LiveEvent>>;
+
+    // --- the grid and the escalator ---
+    /// Live alerts (firing, not resolved by hand) per component, by severity; one query over the
+    /// `alerts_live_idx` partial index, whatever the number of components.
+    async fn live_alert_counts(&mut self) -> StoreResult<BTreeMap<String, AlertCounts>>;
+    /// Open, firing, critical alerts that started at or before `started_by`, oldest first.
+    async fn escalation_candidates(
+        &mut self,
+        started_by: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<Alert>>;
+    /// Rewrites an SLO's stored definition (the catalog file changed it); its evaluation stays.
+    async fn replace_slo(&mut self, slo: &Slo, now: DateTime<Utc>) -> StoreResult<()>;
 }
 
 /// `($1, $2), ($3, $4)` for `rows` rows of `cols` columns.
@@ -109,6 +123,8 @@ pub struct NewComponent {
     pub tier: Option<i32>,
     pub depends_on: Vec<String>,
     pub matchers: Vec<String>,
+    pub metric_queries: Vec<MetricQuery>,
+    pub log_query: Option<String>,
     pub maintenance: Vec<ComponentMaintenance>,
     pub status: ComponentStatus,
     pub status_reasons: Vec<String>,
@@ -124,6 +140,9 @@ pub struct ComponentPatch {
     pub tier: Option<i32>,
     pub depends_on: Option<Vec<String>>,
     pub matchers: Option<Vec<String>>,
+    pub metric_queries: Option<Vec<MetricQuery>>,
+    /// `Some("")` goes back to the default.
+    pub log_query: Option<String>,
     pub maintenance: Option<Vec<ComponentMaintenance>>,
 }
 
@@ -152,6 +171,8 @@ pub(crate) struct ComponentRow {
     tier: Option<i32>,
     depends_on: Json<Vec<String>>,
     matchers: Json<Vec<String>>,
+    metric_queries: Json<Vec<MetricQuery>>,
+    log_query: String,
     maintenance: Json<Vec<ComponentMaintenance>>,
     status: String,
     status_reasons: Json<Vec<String>>,
@@ -169,6 +190,9 @@ impl ComponentRow {
             tier: self.tier,
             depends_on: self.depends_on.0,
             matchers: self.matchers.0,
+            metric_queries: self.metric_queries.0,
+            // Stored as `''` for "the default", so that a patch can clear it with COALESCE.
+            log_query: Some(self.log_query).filter(|q| !q.is_empty()),
             status: self.status.parse().map_err(StoreError::Corrupt)?,
             status_reasons: self.status_reasons.0,
             maintenance: self.maintenance.0,
@@ -268,7 +292,7 @@ impl AlertEventRow {
 }
 
 pub(crate) const COMPONENT_COLUMNS: &str = "id, slug, name, grp, service, tier, depends_on, matchers, \
-     maintenance, status, status_reasons, created_at";
+     metric_queries, log_query, maintenance, status, status_reasons, created_at";
 pub(crate) const ALERT_COLUMNS: &str = "id, source, fingerprint, starts_at, name, severity, source_status, \
      state, escalation_level, component, labels, annotations, ends_at, acknowledged_by, acknowledged_at, \
      last_note, received_at, updated_at";
@@ -289,8 +313,9 @@ macro_rules! impl_health_queries {
             async fn insert_component(&mut self, new: &NewComponent) -> StoreResult<Component> {
                 let row: ComponentRow = sqlx::query_as(&format!(
                     "INSERT INTO components (id, slug, name, grp, service, tier, depends_on, matchers, \
-                     maintenance, status, status_reasons, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING {COMPONENT_COLUMNS}"
+                     maintenance, status, status_reasons, created_at, updated_at, metric_queries, log_query) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14) \
+                     RETURNING {COMPONENT_COLUMNS}"
                 ))
                 .bind(new.id)
                 .bind(&new.slug)
@@ -304,6 +329,8 @@ macro_rules! impl_health_queries {
                 .bind(new.status.as_str())
                 .bind(Json(&new.status_reasons))
                 .bind(new.now)
+                .bind(Json(&new.metric_queries))
+                .bind(new.log_query.as_deref().unwrap_or_default())
                 .fetch_one(&mut *self.0)
                 .await?;
                 row.into_component()
@@ -338,8 +365,9 @@ macro_rules! impl_health_queries {
                     "UPDATE components SET name = COALESCE($2, name), grp = COALESCE($3, grp), \
                      service = COALESCE($4, service), tier = COALESCE($5, tier), \
                      depends_on = COALESCE($6, depends_on), matchers = COALESCE($7, matchers), \
-                     maintenance = COALESCE($8, maintenance), updated_at = $9 WHERE id = $1 \
-                     RETURNING {COMPONENT_COLUMNS}"
+                     maintenance = COALESCE($8, maintenance), updated_at = $9, \
+                     metric_queries = COALESCE($10, metric_queries), log_query = COALESCE($11, log_query) \
+                     WHERE id = $1 RETURNING {COMPONENT_COLUMNS}"
                 ))
                 .bind(id)
                 .bind(patch.name.as_deref())
@@ -350,6 +378,8 @@ macro_rules! impl_health_queries {
                 .bind(patch.matchers.as_ref().map(Json))
                 .bind(patch.maintenance.as_ref().map(Json))
                 .bind(now)
+                .bind(patch.metric_queries.as_ref().map(Json))
+                .bind(patch.log_query.as_deref())
                 .fetch_one(&mut *self.0)
                 .await?;
                 row.into_component()
@@ -617,6 +647,59 @@ macro_rules! impl_health_queries {
                 // Sequence numbers follow the VALUES order; RETURNING's order is not promised.
                 saved.sort_by_key(|e| e.seq);
                 Ok(saved)
+            }
+
+            async fn live_alert_counts(&mut self) -> StoreResult<std::collections::BTreeMap<String, flightdeck_model::AlertCounts>> {
+                // The WHERE repeats `alerts_live_idx`'s predicate word for word so that both
+                // planners match the partial index.
+                let rows: Vec<(String, String, i64)> = sqlx::query_as(
+                    "SELECT component, severity, COUNT(*) FROM alerts \
+                     WHERE state <> 'resolved' AND source_status = 'firing' AND component IS NOT NULL \
+                     GROUP BY component, severity",
+                )
+                .fetch_all(&mut *self.0)
+                .await?;
+                let mut counts: std::collections::BTreeMap<String, flightdeck_model::AlertCounts> =
+                    std::collections::BTreeMap::new();
+                for (component, severity, n) in rows {
+                    let n = u32::try_from(n).unwrap_or(u32::MAX);
+                    let entry = counts.entry(component).or_default();
+                    match severity.parse().map_err(StoreError::Corrupt)? {
+                        flightdeck_model::AlertSeverity::Critical => entry.critical = n,
+                        flightdeck_model::AlertSeverity::Warning => entry.warning = n,
+                        flightdeck_model::AlertSeverity::Info => entry.info = n,
+                    }
+                }
+                Ok(counts)
+            }
+
+            async fn escalation_candidates(
+                &mut self,
+                started_by: DateTime<Utc>,
+                limit: u32,
+            ) -> StoreResult<Vec<Alert>> {
+                let rows: Vec<AlertRow> = sqlx::query_as(&format!(
+                    "SELECT {ALERT_COLUMNS} FROM alerts WHERE state = 'open' AND source_status = 'firing' \
+                     AND severity = 'critical' AND starts_at <= $1 ORDER BY starts_at LIMIT $2"
+                ))
+                .bind(started_by)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *self.0)
+                .await?;
+                alerts(rows)
+            }
+
+            async fn replace_slo(&mut self, slo: &flightdeck_model::Slo, now: DateTime<Utc>) -> StoreResult<()> {
+                let done = sqlx::query("UPDATE slos SET body = $2, updated_at = $3 WHERE id = $1")
+                    .bind(slo.id)
+                    .bind(Json(slo))
+                    .bind(now)
+                    .execute(&mut *self.0)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
             }
         }
     };

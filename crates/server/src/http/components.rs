@@ -9,9 +9,9 @@ use flightdeck_domain::{
     health::{alerts as dalerts, matchers, rollup},
 };
 use flightdeck_model::{
-    Alert, Component, ComponentDetail, ComponentMaintenance, ComponentStatus,
-    ComponentStatusChanged, ComponentSummary, CreateComponent, FieldError, HealthGrid, Page, Slo,
-    UpdateComponent,
+    Alert, Component, ComponentDetail, ComponentMaintenance, ComponentSloSummary, ComponentStatus,
+    ComponentStatusChanged, ComponentSummary, CreateComponent, FieldError, HealthGrid, MetricQuery,
+    Page, Slo, UpdateComponent,
 };
 use flightdeck_store::{ComponentPatch, DeploymentFilter, NewAudit, NewComponent, Tx};
 use serde::{Serialize, de::DeserializeOwned};
@@ -38,6 +38,12 @@ pub const COMPONENT_STATUS_CHANGED: &str = "component.status_changed";
 const STALE_AFTER_MINUTES: i64 = 15;
 /// Deployments shown on a component's page.
 const RECENT_DEPLOYMENTS: u32 = 20;
+/// Each metric query is a Prometheus range query per drill-down view: keep the fan-out small.
+pub const MAX_METRIC_QUERIES: usize = 10;
+const MAX_QUERY_NAME_LEN: usize = 64;
+/// PromQL and log queries travel in a URL query string; Prometheus and most proxies take 8 KiB.
+pub const MAX_QUERY_LEN: usize = 2000;
+const MAX_UNIT_LEN: usize = 32;
 
 pub(crate) fn to_json<T: Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).expect("wire types serialise")
@@ -74,7 +80,7 @@ fn windows(maintenance: &[ComponentMaintenance]) -> Vec<rollup::MaintenanceWindo
         .collect()
 }
 
-fn roll(
+pub(crate) fn roll(
     alerts: &[Alert],
     slos: &[Slo],
     maintenance: &[ComponentMaintenance],
@@ -171,16 +177,69 @@ fn field(field: &str, message: &str) -> FieldError {
     }
 }
 
+/// Problems with a component's drill-down queries: at most ten metric queries with unique,
+/// non-blank names and non-blank PromQL, and lengths that fit a request URL.
+pub(crate) fn query_problems(
+    metric_queries: &[MetricQuery],
+    log_query: Option<&str>,
+) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if metric_queries.len() > MAX_METRIC_QUERIES {
+        errors.push(field("metric_queries", "at most 10 queries"));
+    }
+    let mut seen = BTreeSet::new();
+    for (i, q) in metric_queries.iter().enumerate() {
+        let name = q.name.trim();
+        if name.is_empty()
+            || q.name.chars().count() > MAX_QUERY_NAME_LEN
+            || q.name.chars().any(char::is_control)
+        {
+            errors.push(field(
+                &format!("metric_queries[{i}].name"),
+                "must be 1 to 64 characters without control characters",
+            ));
+        } else if !seen.insert(name) {
+            errors.push(field(
+                &format!("metric_queries[{i}].name"),
+                "names must be unique within the component",
+            ));
+        }
+        if q.query.trim().is_empty() || q.query.chars().count() > MAX_QUERY_LEN {
+            errors.push(field(
+                &format!("metric_queries[{i}].query"),
+                "must be 1 to 2000 characters of PromQL",
+            ));
+        }
+        if let Some(unit) = &q.unit
+            && (unit.trim().is_empty()
+                || unit.chars().count() > MAX_UNIT_LEN
+                || unit.chars().any(char::is_control))
+        {
+            errors.push(field(
+                &format!("metric_queries[{i}].unit"),
+                "must be 1 to 32 characters without control characters",
+            ));
+        }
+    }
+    if log_query.is_some_and(|q| q.chars().count() > MAX_QUERY_LEN) {
+        errors.push(field("log_query", "at most 2000 characters"));
+    }
+    errors
+}
+
 /// Checks what a create or update sets; the service must exist.
-async fn validate(
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn validate(
     tx: &mut dyn Tx,
     name: Option<&str>,
     service: Option<&str>,
     depends_on: Option<&[String]>,
     matchers_in: Option<&[String]>,
+    metric_queries: Option<&[MetricQuery]>,
+    log_query: Option<&str>,
     maintenance: Option<&[ComponentMaintenance]>,
 ) -> ApiResult<()> {
-    let mut errors = Vec::new();
+    let mut errors = query_problems(metric_queries.unwrap_or_default(), log_query);
     if let Some(problem) = name.and_then(catalog::name_problem) {
         errors.push(field("name", problem));
     }
@@ -250,6 +309,8 @@ async fn create_component(
         body.service.as_deref(),
         Some(&body.depends_on),
         Some(&body.matchers),
+        Some(&body.metric_queries),
+        body.log_query.as_deref(),
         Some(&body.maintenance),
     )
     .await?;
@@ -263,6 +324,8 @@ async fn create_component(
         tier: body.tier,
         depends_on: body.depends_on,
         matchers: body.matchers,
+        metric_queries: body.metric_queries,
+        log_query: body.log_query.filter(|q| !q.trim().is_empty()),
         maintenance: body.maintenance,
         status,
         status_reasons,
@@ -346,6 +409,8 @@ async fn update_component(
         body.service.as_deref(),
         body.depends_on.as_deref(),
         body.matchers.as_deref(),
+        body.metric_queries.as_deref(),
+        body.log_query.as_deref(),
         body.maintenance.as_deref(),
     )
     .await?;
@@ -356,6 +421,15 @@ async fn update_component(
         tier: body.tier,
         depends_on: body.depends_on,
         matchers: body.matchers,
+        metric_queries: body.metric_queries,
+        // Blank goes back to the default, stored as ''.
+        log_query: body.log_query.map(|q| {
+            if q.trim().is_empty() {
+                String::new()
+            } else {
+                q
+            }
+        }),
         maintenance: body.maintenance,
     };
     tx.update_component(before.id, &patch, now).await?;
@@ -377,12 +451,29 @@ async fn update_component(
     Ok(web::Json(component))
 }
 
-/// The health grid: every component with its status and why, and how many are in each status.
+/// The health grid: every component with its status and why, its live alerts by severity, its
+/// SLOs at a glance and the broken dependencies that impact it; and how many are in each status.
+///
+/// Three queries whatever the number of components (components, SLOs, grouped alert counts);
+/// the dependency impact is computed in memory by the domain's [`rollup::impacts`].
 #[utoipa::path(tag = "health", security(("bearer" = [])),
     responses((status = 200, description = "The grid", body = HealthGrid)))]
 #[get("/health")]
 async fn health_grid(_auth: Auth, state: web::Data<AppState>) -> ApiResult<web::Json<HealthGrid>> {
-    let components = state.store.conn().await?.list_components().await?;
+    let mut db = state.store.conn().await?;
+    let components = db.list_components().await?;
+    let slos = db.list_slos(None).await?;
+    let mut alert_counts = db.live_alert_counts().await?;
+    drop(db);
+    Ok(web::Json(grid(components, &slos, &mut alert_counts)))
+}
+
+/// Assembles the grid from what [`health_grid`] read.
+pub(crate) fn grid(
+    components: Vec<Component>,
+    slos: &[Slo],
+    alert_counts: &mut BTreeMap<String, flightdeck_model::AlertCounts>,
+) -> HealthGrid {
     let mut counts: BTreeMap<String, u32> = ComponentStatus::ALL
         .iter()
         .map(|s| (s.as_str().to_owned(), 0))
@@ -390,9 +481,46 @@ async fn health_grid(_auth: Auth, state: web::Data<AppState>) -> ApiResult<web::
     for c in &components {
         *counts.entry(c.status.as_str().to_owned()).or_default() += 1;
     }
+    let mut slo_summaries: BTreeMap<&str, ComponentSloSummary> = BTreeMap::new();
+    for slo in slos {
+        let summary = slo_summaries.entry(slo.component.as_str()).or_default();
+        summary.count += 1;
+        if let Some(left) = slo.budget_remaining {
+            summary.worst_budget_remaining = Some(
+                summary
+                    .worst_budget_remaining
+                    .map_or(left, |worst| worst.min(left)),
+            );
+        }
+        summary.fast_burn |= slo.fast_burn;
+        summary.slow_burn |= slo.slow_burn;
+    }
+    let nodes: Vec<rollup::ComponentNode> = components
+        .iter()
+        .map(|c| rollup::ComponentNode {
+            component: c.slug.clone(),
+            status: convert(c.status),
+            depends_on: c.depends_on.clone(),
+        })
+        .collect();
+    let mut impacted: BTreeMap<String, Vec<String>> = rollup::impacts(&nodes)
+        .into_iter()
+        .map(|i| {
+            let mut slugs: Vec<String> = Vec::with_capacity(i.impacted_by.len());
+            for by in i.impacted_by {
+                if !slugs.contains(&by.dependency) {
+                    slugs.push(by.dependency);
+                }
+            }
+            (i.component, slugs)
+        })
+        .collect();
     let components = components
         .into_iter()
         .map(|c| ComponentSummary {
+            alert_counts: alert_counts.remove(&c.slug).unwrap_or_default(),
+            slos: slo_summaries.remove(c.slug.as_str()).unwrap_or_default(),
+            impacted_by: impacted.remove(&c.slug).unwrap_or_default(),
             slug: c.slug,
             name: c.name,
             group: c.group,
@@ -402,7 +530,7 @@ async fn health_grid(_auth: Auth, state: web::Data<AppState>) -> ApiResult<web::
             status_reasons: c.status_reasons,
         })
         .collect();
-    Ok(web::Json(HealthGrid { components, counts }))
+    HealthGrid { components, counts }
 }
 
 fn not_found(slug: &str) -> ApiError {

@@ -1,10 +1,12 @@
 //! Drill-down from a component into Prometheus metrics and the log store.
 //!
-//! Metrics: three default queries over the component's `job` label — the linked service's slug
+//! Metrics: the component's own `metric_queries` when it has any; otherwise three default
+//! queries over the component's `job` label — the linked service's slug
 //! when it has one, else the component's own slug — following the usual HTTP instrumentation
 //! names (`http_requests_total` with a `code` label, `http_request_duration_seconds` histogram):
-//! request rate, 5xx error ratio and p99 latency. Logs: the same name as a query — a Lucene
-//! `service:"<name>"` on OpenSearch/Elasticsearch, `{job="<name>"}` on Loki.
+//! request rate, 5xx error ratio and p99 latency. Logs: the component's `log_query` when set;
+//! otherwise the same name as a query — a Lucene `service:"<name>"` on OpenSearch/Elasticsearch,
+//! `{job="<name>"}` on Loki.
 //!
 //! Without `PROMETHEUS_URL` (or `LOGS_URL` + `LOGS_KIND`) the routes answer 503
 //! `not-configured`; an error from the upstream is 502 `upstream` with its message.
@@ -74,6 +76,33 @@ pub fn default_metric_queries(job: &str) -> Vec<(&'static str, String)> {
             ),
         ),
     ]
+}
+
+/// What a component's metrics drill-down runs: `(name, PromQL, unit)`, its own queries or the
+/// defaults.
+pub fn metric_queries(component: &Component) -> Vec<(String, String, Option<String>)> {
+    if component.metric_queries.is_empty() {
+        let units = ["req/s", "ratio", "seconds"];
+        default_metric_queries(job_label(component))
+            .into_iter()
+            .zip(units)
+            .map(|((name, q), unit)| (name.to_owned(), q, Some(unit.to_owned())))
+            .collect()
+    } else {
+        component
+            .metric_queries
+            .iter()
+            .map(|q| (q.name.clone(), q.query.clone(), q.unit.clone()))
+            .collect()
+    }
+}
+
+/// What a component's logs drill-down sends: its own query, or the default for the store.
+pub fn log_query(component: &Component, kind: &str) -> String {
+    match &component.log_query {
+        Some(q) if !q.trim().is_empty() => q.clone(),
+        _ => default_log_query(kind, job_label(component)),
+    }
 }
 
 /// The default log query for the configured store.
@@ -175,8 +204,8 @@ fn finite(v: f64) -> Option<f64> {
     v.is_finite().then_some(v)
 }
 
-/// A component's request rate, error ratio and p99 latency over `range` (default `1h`, at most
-/// `30d`), about 240 points per series, from Prometheus.
+/// A component's metric queries (by default request rate, error ratio and p99 latency) over
+/// `range` (default `1h`, at most `30d`), about 240 points per series, from Prometheus.
 #[utoipa::path(tag = "health", params(("slug" = String, Path), MetricsQuery), security(("bearer" = [])),
     responses((status = 200, description = "Series per query", body = ComponentMetrics),
               (status = 404, description = "No such component"),
@@ -207,14 +236,15 @@ async fn component_metrics(
     let start = end - Duration::seconds(i64::try_from(range_secs).unwrap_or(i64::MAX));
     let step_secs = clamp_step(range_secs, (range_secs / TARGET_POINTS).max(1));
     let mut metrics = Vec::new();
-    for (name, promql) in default_metric_queries(job_label(&component)) {
+    for (name, promql, unit) in metric_queries(&component) {
         let data = prometheus
             .range(&promql, start, end, step_secs)
             .await
             .map_err(prom_error)?;
         metrics.push(ComponentMetric {
-            name: name.to_owned(),
+            name,
             query: promql,
+            unit,
             series: data
                 .series
                 .into_iter()
@@ -269,7 +299,7 @@ async fn component_logs(
     }
     let component = component(&state, &slug).await?;
     let (source, kind) = log_source(&state.settings)?;
-    let log_query = default_log_query(&kind, job_label(&component));
+    let log_query = log_query(&component, &kind);
     let page = source
         .search(
             &log_query,

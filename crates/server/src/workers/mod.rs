@@ -1,4 +1,7 @@
-//! Background work: applying webhook deliveries from the inbox, evaluating SLOs.
+//! Background work: applying webhook deliveries from the inbox, evaluating SLOs, escalating
+//! unacknowledged critical alerts.
+
+pub mod escalator;
 
 pub mod inbox;
 pub mod inbox_writer;

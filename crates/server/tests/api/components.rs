@@ -181,3 +181,197 @@ async fn a_maintenance_window_puts_a_component_in_maintenance_and_the_grid_count
         assert_eq!(patched.status, ComponentStatus::Operational);
     }
 }
+
+#[tokio::test]
+async fn components_keep_their_own_metric_and_log_queries_and_bad_ones_are_422_writing_nothing() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        let resp = create_component(
+            &app,
+            json!({ "slug": "queue", "name": "Queue",
+                    "metric_queries": [
+                        { "name": "depth", "query": "sum(queue_depth{job=\"queue\"})", "unit": "messages" },
+                        { "name": "consumers", "query": "count(up{job=\"queue-consumer\"} == 1)" }
+                    ],
+                    "log_query": "{app=\"queue\"} |= \"error\"" }),
+        )
+        .await;
+        assert_eq!(resp.status(), 201);
+        let created: Component = resp.json().await.unwrap();
+        assert_eq!(created.metric_queries.len(), 2);
+        assert_eq!(created.metric_queries[0].unit.as_deref(), Some("messages"));
+        assert_eq!(created.metric_queries[1].unit, None);
+        assert_eq!(
+            created.log_query.as_deref(),
+            Some("{app=\"queue\"} |= \"error\"")
+        );
+        let shown: ComponentDetail = get_json(&app.admin, "/api/v1/components/queue").await;
+        assert_eq!(shown.component, created);
+
+        // Refused: duplicate and blank names, blank PromQL, too many queries, an oversize log
+        // query — each named in the problem, and nothing is stored.
+        let q = |name: &str| json!({ "name": name, "query": "up" });
+        let cases = [
+            (
+                json!({ "slug": "dup", "name": "Dup", "metric_queries": [q("a"), q("a")] }),
+                "metric_queries[1].name",
+            ),
+            (
+                json!({ "slug": "blank", "name": "Blank", "metric_queries": [q(" ")] }),
+                "metric_queries[0].name",
+            ),
+            (
+                json!({ "slug": "noq", "name": "NoQ", "metric_queries": [{ "name": "a", "query": "" }] }),
+                "metric_queries[0].query",
+            ),
+            (
+                json!({ "slug": "many", "name": "Many",
+                        "metric_queries": (0..11).map(|i| q(&format!("q{i}"))).collect::<Vec<_>>() }),
+                "metric_queries",
+            ),
+            (
+                json!({ "slug": "longlog", "name": "Long", "log_query": "x".repeat(2001) }),
+                "log_query",
+            ),
+        ];
+        for (body, field) in cases {
+            let resp = create_component(&app, body.clone()).await;
+            assert_eq!(resp.status(), 422, "{body}");
+            let problem: Value = resp.json().await.unwrap();
+            assert!(
+                problem.to_string().contains(field),
+                "{field} is named: {problem}"
+            );
+        }
+        let all: flightdeck_model::Page<Component> =
+            get_json(&app.admin, "/api/v1/components").await;
+        assert_eq!(all.items.len(), 1, "refused components are not stored");
+
+        // A bad patch changes nothing; `[]` and `""` go back to the defaults.
+        let patch = |body: Value| {
+            let admin = app.admin.clone();
+            async move {
+                admin
+                    .request(Method::PATCH, "/api/v1/components/queue")
+                    .unwrap()
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        let resp = patch(json!({ "name": "Renamed", "metric_queries": [q("a"), q("a")] })).await;
+        assert_eq!(resp.status(), 422);
+        let shown: ComponentDetail = get_json(&app.admin, "/api/v1/components/queue").await;
+        assert_eq!(shown.component.name, "Queue", "nothing half-written");
+        let resp = patch(json!({ "metric_queries": [], "log_query": "" })).await;
+        assert_eq!(resp.status(), 200);
+        let reset: Component = resp.json().await.unwrap();
+        assert!(reset.metric_queries.is_empty());
+        assert_eq!(reset.log_query, None);
+    }
+}
+
+#[tokio::test]
+async fn the_grid_shows_live_alert_counts_slo_summaries_and_dependency_impact() {
+    use flightdeck_model::{Slo, SloSli};
+    for backend in BACKENDS {
+        let app = spawn_app_with(backend, |s| {
+            s.webhook_secrets.insert(
+                "alertmanager".into(),
+                flightdeck_server::settings::Secret::new("am-token"),
+            );
+        })
+        .await;
+        for body in [
+            json!({ "slug": "db", "name": "DB" }),
+            json!({ "slug": "api", "name": "API", "depends_on": ["db"] }),
+            json!({ "slug": "web", "name": "Web", "depends_on": ["api"] }),
+            json!({ "slug": "docs", "name": "Docs" }),
+        ] {
+            assert_eq!(create_component(&app, body).await.status(), 201);
+        }
+        // Two critical alerts and a warning on the database, one of them resolved by the source.
+        let alert = |fp: &str, severity: &str, status: &str| {
+            json!({ "status": status, "fingerprint": fp,
+                    "labels": { "alertname": format!("A{fp}"), "component": "db", "severity": severity },
+                    "annotations": {}, "startsAt": "2026-11-25T10:00:00Z",
+                    "endsAt": if status == "resolved" { "2026-11-25T10:05:00Z" } else { "0001-01-01T00:00:00Z" } })
+        };
+        let payload = json!({
+            "version": "4", "groupKey": "{}:{}", "truncatedAlerts": 0, "status": "firing",
+            "receiver": "flightdeck", "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {},
+            "externalURL": "http://alertmanager:9093",
+            "alerts": [alert("f1", "critical", "firing"), alert("f2", "critical", "firing"),
+                       alert("f3", "warning", "firing"), alert("f4", "critical", "resolved")],
+        });
+        let resp = reqwest::Client::new()
+            .post(format!("{}/api/v1/webhooks/alertmanager", app.url))
+            .bearer_auth("am-token")
+            .json(&payload)
+            .send()
+            .await
+            .unwrap();
+        assert!(resp.status().is_success(), "{}", resp.status());
+        // Two SLOs on the API, one evaluated with a fast burn and 42 % budget left.
+        let mut tx = app.store.begin().await.unwrap();
+        let now = chrono::Utc::now();
+        for (name, budget) in [("availability", Some(0.42)), ("latency", None)] {
+            let slo = Slo {
+                id: uuid::Uuid::now_v7(),
+                component: "api".into(),
+                name: name.into(),
+                objective: 0.999,
+                window_secs: 2_592_000,
+                sli: SloSli::Ratio {
+                    good: "sum(rate(ok[$window]))".into(),
+                    total: "sum(rate(all[$window]))".into(),
+                },
+                current: None,
+                budget_remaining: budget,
+                burn_rates: vec![],
+                fast_burn: budget.is_some(),
+                slow_burn: false,
+                ticket: false,
+                evaluated_at: budget.map(|_| now),
+                error: None,
+                created_at: now,
+            };
+            tx.insert_slo(&slo).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+
+        let grid: HealthGrid = crate::upstream::eventually(
+            "the database's alerts in the grid",
+            std::time::Duration::from_secs(20),
+            || async {
+                let grid: HealthGrid = get_json(&app.admin, "/api/v1/health").await;
+                let db = grid.components.iter().find(|c| c.slug == "db")?;
+                (db.status == ComponentStatus::MajorOutage && db.alert_counts.total() == 3)
+                    .then_some(grid)
+            },
+        )
+        .await;
+        let tile = |slug: &str| grid.components.iter().find(|c| c.slug == slug).unwrap();
+        let db = tile("db");
+        assert_eq!(
+            (
+                db.alert_counts.critical,
+                db.alert_counts.warning,
+                db.alert_counts.info
+            ),
+            (2, 1, 0),
+            "the resolved alert is not counted"
+        );
+        assert!(db.impacted_by.is_empty());
+        assert_eq!(tile("api").impacted_by, ["db"]);
+        assert_eq!(tile("web").impacted_by, ["db"], "through the API");
+        assert!(tile("docs").impacted_by.is_empty());
+        let api = &tile("api").slos;
+        assert_eq!(api.count, 2);
+        assert_eq!(api.worst_budget_remaining, Some(0.42));
+        assert!(api.fast_burn && !api.slow_burn);
+        assert_eq!(tile("docs").slos.count, 0);
+        assert_eq!(tile("docs").alert_counts.total(), 0);
+    }
+}

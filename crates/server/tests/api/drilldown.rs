@@ -111,6 +111,29 @@ async fn logs_come_from_opensearch_with_basic_auth_and_errors_are_502() {
         "the component's query is sent: {body}"
     );
 
+    // A component's own log query replaces the default.
+    let resp = create_component(
+        &app,
+        json!({ "slug": "payments", "name": "Payments", "log_query": "app:payments AND level:error" }),
+    )
+    .await;
+    assert_eq!(resp.status(), 201);
+    let logs: ComponentLogs = get_json(
+        &app.admin,
+        "/api/v1/components/payments/logs?since=2026-11-25T10:00:00Z&until=2026-11-25T11:00:00Z&limit=2",
+    )
+    .await;
+    assert_eq!(logs.query, "app:payments AND level:error");
+    let body = search
+        .requests()
+        .pop()
+        .expect("OpenSearch was asked")
+        .json();
+    assert!(
+        body.to_string().contains("app:payments AND level:error"),
+        "the component's own query is sent: {body}"
+    );
+
     // Without credentials the store refuses: 502 with its message.
     let app = spawn_app_with(Backend::Sqlite, |s| {
         s.logs_url = Some(search.url.clone());
@@ -187,4 +210,47 @@ async fn metrics_come_from_a_real_prometheus() {
 
     let (status, body) = get(&app, "/api/v1/components/exporter/metrics?range=1y").await;
     assert_eq!(status, 422, "{body}");
+
+    // A component's own queries replace the defaults, in its order, with their units.
+    let resp = create_component(
+        &app,
+        json!({ "slug": "custom", "name": "Custom", "metric_queries": [
+            { "name": "requests_total", "query": "sum(http_requests_total{job=\"exporter\"})", "unit": "requests" },
+            { "name": "targets_up", "query": "count(up == 1)" }
+        ] }),
+    )
+    .await;
+    assert_eq!(resp.status(), 201);
+    let custom: ComponentMetrics = eventually(
+        "the custom queries' points from Prometheus",
+        Duration::from_secs(30),
+        || async {
+            let m: ComponentMetrics =
+                get_json(&app.admin, "/api/v1/components/custom/metrics?range=5m").await;
+            m.metrics
+                .iter()
+                .all(|q| {
+                    q.series
+                        .iter()
+                        .any(|s| s.points.iter().any(|p| p.value.is_some()))
+                })
+                .then_some(m)
+        },
+    )
+    .await;
+    let names: Vec<_> = custom.metrics.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["requests_total", "targets_up"]);
+    assert_eq!(
+        custom.metrics[0].query,
+        "sum(http_requests_total{job=\"exporter\"})"
+    );
+    assert_eq!(custom.metrics[0].unit.as_deref(), Some("requests"));
+    assert_eq!(custom.metrics[1].unit, None);
+    let total = custom.metrics[0].series[0]
+        .points
+        .iter()
+        .filter_map(|p| p.value)
+        .next_back()
+        .unwrap();
+    assert!(total > 0.0, "a counter of served requests: {total}");
 }

@@ -9,6 +9,7 @@ mod catalog_file;
 mod components;
 mod deployments;
 mod drilldown;
+mod escalation;
 mod helpers;
 mod idempotency;
 mod live;

@@ -465,6 +465,8 @@ fn new_component(slug: &str) -> flightdeck_store::NewComponent {
         tier: Some(1),
         depends_on: vec!["db".into()],
         matchers: vec![r#"service="checkout-api""#.into()],
+        metric_queries: vec![],
+        log_query: None,
         maintenance: vec![],
         status: flightdeck_model::ComponentStatus::Operational,
         status_reasons: vec![],

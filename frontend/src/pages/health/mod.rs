@@ -195,8 +195,68 @@ fn Tile(tile: ComponentSummary) -> impl IntoView {
             </span>
             <span class="health-tile-status"><span class="hs-dot" aria-hidden="true"></span>{status_label(status)}</span>
             <span class="health-tile-reason">{reason.unwrap_or_else(|| tile.service.clone().map(|s| format!("service {s}")).unwrap_or_default())}</span>
+            <TileSignals tile=tile.clone() />
         </a>
     }
+}
+
+/// The tile's extra line: live alert count, SLO budget and the dependencies impacting it.
+#[component]
+fn TileSignals(tile: ComponentSummary) -> impl IntoView {
+    let counts = tile.alert_counts;
+    let alerts = (counts.total() > 0).then(|| {
+        let class = if counts.critical > 0 {
+            "badge badge-bad"
+        } else if counts.warning > 0 {
+            "badge badge-warn"
+        } else {
+            "badge badge-info"
+        };
+        let total = counts.total();
+        let title = format!(
+            "{} critical, {} warning, {} info",
+            counts.critical, counts.warning, counts.info
+        );
+        view! {
+            <span class=class title=title data-testid="tile-alerts">
+                {format!("{total} alert{}", if total == 1 { "" } else { "s" })}
+            </span>
+        }
+    });
+    let slos = tile.slos.clone();
+    let budget = (slos.count > 0).then(|| {
+        let (class, text) = match slos.worst_budget_remaining {
+            _ if slos.fast_burn => ("badge badge-bad", "fast burn".to_owned()),
+            _ if slos.slow_burn => ("badge badge-warn", "slow burn".to_owned()),
+            Some(left) if left < 0.0 => ("badge badge-bad", "budget spent".to_owned()),
+            Some(left) => (
+                if left < 0.25 {
+                    "badge badge-warn"
+                } else {
+                    "badge badge-good"
+                },
+                format!("budget {:.0}%", left * 100.0),
+            ),
+            None => ("badge badge-neutral", "SLO: no data".to_owned()),
+        };
+        let title = format!(
+            "{} SLO{}",
+            slos.count,
+            if slos.count == 1 { "" } else { "s" }
+        );
+        view! { <span class=class title=title data-testid="tile-slo">{text}</span> }
+    });
+    let impacted = (!tile.impacted_by.is_empty()).then(|| {
+        view! {
+            <span class="health-tile-impact muted" data-testid="tile-impacted">
+                {format!("impacted by {}", tile.impacted_by.join(", "))}
+            </span>
+        }
+    });
+    let any = alerts.is_some() || budget.is_some() || impacted.is_some();
+    any.then(|| {
+        view! { <span class="health-tile-signals">{alerts}" "{budget}" "{impacted}</span> }
+    })
 }
 
 #[component]

@@ -126,6 +126,7 @@ fn ComponentForm(
                 depends_on: Vec::new(),
                 matchers: lines(&matchers.get_untracked()),
                 maintenance: Vec::new(),
+                ..Default::default()
             };
             api.call(move |c| {
                 let body = body.clone();
