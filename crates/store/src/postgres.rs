@@ -59,6 +59,7 @@ impl_queries!(
 impl_deploy_queries!(PgConn, Postgres, PgConnection, "FOR UPDATE SKIP LOCKED");
 impl_health_queries!(PgConn, PgConnection, "FOR UPDATE");
 crate::slo_queries::impl_slo_queries!(PgConn, PgConnection);
+crate::notify_queries::impl_notify_queries!(PgConn, PgConnection);
 
 impl PgStore {
     pub(crate) async fn connect(url: &str, options: &ConnectOptions) -> StoreResult<Self> {

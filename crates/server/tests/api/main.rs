@@ -11,6 +11,7 @@ mod drilldown;
 mod helpers;
 mod idempotency;
 mod live;
+mod notifications;
 mod openapi;
 mod problems;
 mod rbac;
