@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What `make test` needs beyond Rust: Chromium, Prometheus and Alertmanager (Debian's), the end-to-end tests' npm packages
+# What `make test` needs beyond Rust: Chromium, Prometheus and Alertmanager (Debian's), aiosmtpd, the end-to-end tests' npm packages
 # (playwright-core drives that Chromium; binaryen provides wasm-opt), and running PostgreSQL and
 # Redis. Installs through apt and npm; starts the services when they are installed but down.
 set -euo pipefail
@@ -19,6 +19,8 @@ apt_install() {
 command -v chromium >/dev/null || apt_install chromium
 command -v prometheus-alertmanager >/dev/null || apt_install prometheus-alertmanager
 command -v prometheus >/dev/null || apt_install prometheus
+# A real SMTP server for the email-notification tests.
+/usr/bin/python3 -c "import aiosmtpd" 2>/dev/null || apt_install python3-aiosmtpd
 command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
 
 (cd "$root/tests/e2e" && npm ci --no-audit --no-fund --loglevel=error)

@@ -8,10 +8,14 @@
 //! - [`logs`]: one [`logs::LogSource`] over OpenSearch/Elasticsearch `_search` and Loki
 //!   `query_range`, answering pages of [`logs::LogEntry`] with an opaque cursor.
 //!
+//! - [`notify`]: Slack, webhook and SMTP senders with a retry policy, and the planner that turns a
+//!   live event into deliveries (silences and maintenance windows suppress).
+//!
 //! Nothing here reads the clock: the caller says which instant or range it wants.
 
 pub mod auth;
 pub mod logs;
+pub mod notify;
 pub mod prometheus;
 pub mod testing;
 

@@ -81,6 +81,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub auth: AuthSettings,
     pub live: LiveSettings,
+    /// The notifier: how often it looks for work, and how it retries (`[notify]`).
+    pub notify: NotifySettings,
     /// Services, environments and executors declared in the config file, applied at start.
     pub catalog: CatalogSettings,
     /// Apply webhook deliveries in this process (`FLIGHTDECK_RUN_WORKERS=false` leaves it to
@@ -115,6 +117,35 @@ pub struct LiveSettings {
     /// Events a client may fall behind by before it is disconnected.
     pub client_buffer: usize,
     pub heartbeat_secs: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifySettings {
+    /// How often the notifier reads new events and sends due retries, in milliseconds; it is
+    /// also woken by this replica's own live events.
+    pub poll_ms: u64,
+    /// Attempts per delivery before it is `failed` (`FLIGHTDECK_NOTIFY_MAX_ATTEMPTS`).
+    pub max_attempts: u32,
+    /// The first retry's wait; each next one is four times longer
+    /// (`FLIGHTDECK_NOTIFY_BACKOFF_MS`).
+    pub backoff_base_ms: u64,
+    /// The longest wait between attempts.
+    pub backoff_cap_secs: u64,
+    /// Bounds each attempt (an HTTP request, an SMTP session).
+    pub timeout_secs: u64,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        NotifySettings {
+            poll_ms: 1000,
+            max_attempts: 5,
+            backoff_base_ms: 1000,
+            backoff_cap_secs: 300,
+            timeout_secs: 10,
+        }
+    }
 }
 
 /// The catalog as code: created when missing and updated to match at every start, so a
@@ -198,6 +229,7 @@ impl Default for Settings {
             log_format: LogFormat::Auto,
             auth: AuthSettings::default(),
             live: LiveSettings::default(),
+            notify: NotifySettings::default(),
             catalog: CatalogSettings::default(),
             run_workers: true,
             max_body_bytes: 1024 * 1024,
@@ -301,6 +333,23 @@ impl Settings {
         }
         if let Some(v) = get("FLIGHTDECK_PUBLIC_URL") {
             self.public_url = Some(v.trim_end_matches('/').to_owned());
+        }
+        if let Some(v) = get("FLIGHTDECK_NOTIFY_MAX_ATTEMPTS") {
+            self.notify.max_attempts = match v.parse::<u32>() {
+                Ok(n) if n >= 1 => n,
+                _ => {
+                    return Err(SettingsError::Env {
+                        var: "FLIGHTDECK_NOTIFY_MAX_ATTEMPTS".into(),
+                        message: "expected a whole number, at least 1".into(),
+                    });
+                }
+            };
+        }
+        if let Some(v) = get("FLIGHTDECK_NOTIFY_BACKOFF_MS") {
+            self.notify.backoff_base_ms = v.parse::<u64>().map_err(|_| SettingsError::Env {
+                var: "FLIGHTDECK_NOTIFY_BACKOFF_MS".into(),
+                message: "expected a whole number of milliseconds".into(),
+            })?;
         }
         if let Some(v) = get("FLIGHTDECK_RUN_WORKERS") {
             self.run_workers = match v.as_str() {

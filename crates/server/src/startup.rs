@@ -53,6 +53,8 @@ impl Application {
             );
         }
         if run_workers {
+            // Before listening: events from the first request on are after the cursor.
+            crate::workers::notifier::init_cursor(&state).await?;
             spawn_workers(&state);
         }
         let server = serve(listener, state.clone(), web_dir.clone(), policy)?;
@@ -150,6 +152,7 @@ async fn build_state(
 fn spawn_workers(state: &web::Data<AppState>) {
     tokio::spawn(crate::workers::inbox::run(state.clone().into_inner()));
     tokio::spawn(crate::workers::escalator::run(state.clone().into_inner()));
+    tokio::spawn(crate::workers::notifier::run(state.clone().into_inner()));
     if let Some(url) = state.settings.prometheus_url.clone() {
         tokio::spawn(crate::workers::slo_poller::run(
             state.clone().into_inner(),
@@ -167,6 +170,8 @@ pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
         .unwrap_or_else(|| format!("http://{}", settings.listen));
     let (state, _) = build_state(settings, public_url).await?;
     tokio::spawn(crate::workers::escalator::run(state.clone().into_inner()));
+    crate::workers::notifier::init_cursor(&state).await?;
+    tokio::spawn(crate::workers::notifier::run(state.clone().into_inner()));
     if let Some(url) = state.settings.prometheus_url.clone() {
         tokio::spawn(crate::workers::slo_poller::run(
             state.clone().into_inner(),

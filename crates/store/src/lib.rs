@@ -8,6 +8,7 @@
 mod deploy_queries;
 mod error;
 mod health_queries;
+mod notify_queries;
 mod postgres;
 mod queries;
 mod records;
@@ -22,6 +23,7 @@ use async_trait::async_trait;
 pub use deploy_queries::{DeployQueries, IdempotencyKey, StoredResponse};
 pub use error::{StoreError, StoreResult};
 pub use health_queries::{AlertFilter, ComponentPatch, HealthQueries, NewComponent};
+pub use notify_queries::{DeliveryFilter, NotifyQueries};
 pub use queries::Queries;
 pub use records::*;
 pub use slo_queries::{SloHistoryRow, SloQueries};
@@ -64,11 +66,11 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// Everything a connection can do.
-pub trait Conn: Queries + DeployQueries + HealthQueries + SloQueries {}
-impl<T: Queries + DeployQueries + HealthQueries + SloQueries> Conn for T {}
+pub trait Conn: Queries + DeployQueries + HealthQueries + SloQueries + NotifyQueries {}
+impl<T: Queries + DeployQueries + HealthQueries + SloQueries + NotifyQueries> Conn for T {}
 
 #[async_trait]
-pub trait Tx: Queries + DeployQueries + HealthQueries + SloQueries {
+pub trait Tx: Queries + DeployQueries + HealthQueries + SloQueries + NotifyQueries {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }
 

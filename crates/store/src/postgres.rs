@@ -64,6 +64,7 @@ impl_health_queries!(
     "SELECT pg_advisory_xact_lock(1178945878)"
 );
 crate::slo_queries::impl_slo_queries!(PgConn, PgConnection);
+crate::notify_queries::impl_notify_queries!(PgConn, PgConnection);
 
 impl PgStore {
     pub(crate) async fn connect(url: &str, options: &ConnectOptions) -> StoreResult<Self> {

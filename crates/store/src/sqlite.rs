@@ -54,6 +54,7 @@ impl_queries!(SqliteConn, SqliteConnection, "");
 impl_deploy_queries!(SqliteConn, Sqlite, SqliteConnection, "");
 impl_health_queries!(SqliteConn, SqliteConnection, "", "");
 crate::slo_queries::impl_slo_queries!(SqliteConn, SqliteConnection);
+crate::notify_queries::impl_notify_queries!(SqliteConn, SqliteConnection);
 
 impl SqliteStore {
     pub(crate) async fn connect(url: &str, options: &ConnectOptions) -> StoreResult<Self> {

@@ -15,6 +15,7 @@ pub mod executors;
 pub mod extract;
 pub mod idempotency;
 pub mod middleware;
+pub mod notifications;
 pub mod openapi;
 pub mod slos;
 pub mod stream;
@@ -52,7 +53,8 @@ pub fn register(cfg: &mut ServiceConfig) {
             .configure(drilldown::configure)
             .configure(slos::configure)
             .configure(alerts::configure)
-            .configure(alertmanager::configure),
+            .configure(alertmanager::configure)
+            .configure(notifications::configure),
     );
 }
 

@@ -13,6 +13,7 @@ mod escalation;
 mod helpers;
 mod idempotency;
 mod live;
+mod notifications;
 mod openapi;
 mod problems;
 mod rbac;

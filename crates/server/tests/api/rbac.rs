@@ -258,6 +258,67 @@ fn routes() -> Vec<Route> {
             Some(Operator),
             Some(json!({})),
         ),
+        r(Method::GET, "/api/v1/silences", Some(Viewer), None),
+        r(
+            Method::POST,
+            "/api/v1/silences",
+            Some(Operator),
+            Some(
+                json!({ "matchers": ["service=\"rbac\""], "ends_at": "2999-01-01T00:00:00Z", "comment": "rbac" }),
+            ),
+        ),
+        r(
+            Method::DELETE,
+            "/api/v1/silences/{id}",
+            Some(Operator),
+            None,
+        ),
+        r(
+            Method::GET,
+            "/api/v1/notification-channels",
+            Some(Admin),
+            None,
+        ),
+        r(
+            Method::POST,
+            "/api/v1/notification-channels",
+            Some(Admin),
+            Some(
+                json!({ "name": "rbac", "config": { "kind": "webhook", "url": "http://127.0.0.1:9/" } }),
+            ),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/notification-channels/{id}",
+            Some(Admin),
+            None,
+        ),
+        r(
+            Method::PUT,
+            "/api/v1/notification-channels/{id}",
+            Some(Admin),
+            Some(
+                json!({ "name": "rbac", "config": { "kind": "webhook", "url": "http://127.0.0.1:9/" } }),
+            ),
+        ),
+        r(
+            Method::DELETE,
+            "/api/v1/notification-channels/{id}",
+            Some(Admin),
+            None,
+        ),
+        r(
+            Method::POST,
+            "/api/v1/notification-channels/{id}/test",
+            Some(Admin),
+            None,
+        ),
+        r(
+            Method::GET,
+            "/api/v1/notifications/deliveries",
+            Some(Operator),
+            None,
+        ),
         // Last: it ends the session the other requests use.
         r(
             Method::POST,
