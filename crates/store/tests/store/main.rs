@@ -643,7 +643,7 @@ async fn live_alert_counts_group_by_component_and_severity_and_skip_resolved_one
     on_both(|store| async move {
         let mut db = store.conn().await.unwrap();
         let t0 = Utc::now() - Duration::minutes(30);
-        let mut make = |fp: &str, component: Option<&str>, severity, state, status| {
+        let make = |fp: &str, component: Option<&str>, severity, state, status| {
             let mut a = new_alert(fp, t0);
             a.component = component.map(str::to_owned);
             a.severity = severity;
