@@ -636,3 +636,97 @@ async fn alerts_filter_by_state_severity_and_component_and_page_newest_first() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn live_alert_counts_group_by_component_and_severity_and_skip_resolved_ones() {
+    use flightdeck_model::{AlertSeverity, AlertSourceStatus, TriageState};
+    on_both(|store| async move {
+        let mut db = store.conn().await.unwrap();
+        let t0 = Utc::now() - Duration::minutes(30);
+        let make = |fp: &str, component: Option<&str>, severity, state, status| {
+            let mut a = new_alert(fp, t0);
+            a.component = component.map(str::to_owned);
+            a.severity = severity;
+            a.state = state;
+            a.source_status = status;
+            a
+        };
+        let (firing, resolved) = (AlertSourceStatus::Firing, AlertSourceStatus::Resolved);
+        let rows = [
+            make(
+                "a",
+                Some("checkout"),
+                AlertSeverity::Critical,
+                TriageState::Open,
+                firing,
+            ),
+            make(
+                "b",
+                Some("checkout"),
+                AlertSeverity::Critical,
+                TriageState::Acknowledged,
+                firing,
+            ),
+            make(
+                "c",
+                Some("checkout"),
+                AlertSeverity::Info,
+                TriageState::Open,
+                firing,
+            ),
+            make(
+                "d",
+                Some("checkout"),
+                AlertSeverity::Critical,
+                TriageState::Resolved,
+                firing,
+            ),
+            make(
+                "e",
+                Some("checkout"),
+                AlertSeverity::Critical,
+                TriageState::Open,
+                resolved,
+            ),
+            make(
+                "f",
+                Some("db"),
+                AlertSeverity::Warning,
+                TriageState::Escalated,
+                firing,
+            ),
+            make(
+                "g",
+                None,
+                AlertSeverity::Critical,
+                TriageState::Open,
+                firing,
+            ),
+        ];
+        for a in &rows {
+            db.insert_alert(a).await.unwrap();
+        }
+        let counts = db.live_alert_counts().await.unwrap();
+        assert_eq!(counts.len(), 2, "{counts:?}");
+        let checkout = counts["checkout"];
+        assert_eq!(
+            (checkout.critical, checkout.warning, checkout.info),
+            (2, 0, 1)
+        );
+        assert_eq!(counts["db"].warning, 1);
+
+        // Escalation candidates: open, firing, critical, started by the cut-off, oldest first.
+        let due = db.escalation_candidates(Utc::now(), 100).await.unwrap();
+        let fps: Vec<_> = due.iter().map(|a| a.fingerprint.as_str()).collect();
+        assert_eq!(fps.len(), 2, "{fps:?}");
+        assert!(fps.contains(&"a") && fps.contains(&"g"), "{fps:?}");
+        assert!(
+            db.escalation_candidates(t0 - Duration::minutes(1), 100)
+                .await
+                .unwrap()
+                .is_empty(),
+            "nothing started before the cut-off"
+        );
+    })
+    .await;
+}
