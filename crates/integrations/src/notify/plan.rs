@@ -390,6 +390,8 @@ mod tests {
             tier: None,
             depends_on: vec![],
             matchers: vec![],
+            metric_queries: vec![],
+            log_query: None,
             status: ComponentStatus::Operational,
             status_reasons: vec![],
             maintenance,
