@@ -54,13 +54,13 @@ fn window_label(secs: u64) -> String {
 }
 
 /// The burn rate a trend follows: the 1 h window (the fast-burn page's long window), else the
-/// first one reported.
+/// first window that has a value.
 fn trend_burn(p: &SloHistoryPoint) -> Option<f64> {
     p.burn_rates
         .iter()
         .find(|r| r.window == "1h")
-        .or_else(|| p.burn_rates.first())
         .and_then(|r| r.burn_rate)
+        .or_else(|| p.burn_rates.iter().find_map(|r| r.burn_rate))
 }
 
 /// Loads an SLO's recent history into a signal (empty until it arrives or when it fails: a
