@@ -7,10 +7,12 @@
 use chrono::{DateTime, Local, TimeZone, Utc};
 
 /// The drawing area in viewBox units; the SVG itself is `width: 100%` and scales.
-const W: f64 = 720.0;
-const H: f64 = 210.0;
-const LEFT: f64 = 64.0;
-const RIGHT: f64 = 14.0;
+/// Small enough that, scaled into a third of a wide screen or a phone's width, tick labels
+/// stay readable.
+const W: f64 = 480.0;
+const H: f64 = 200.0;
+const LEFT: f64 = 88.0;
+const RIGHT: f64 = 10.0;
 const TOP: f64 = 14.0;
 const BOTTOM: f64 = 26.0;
 
