@@ -20,7 +20,7 @@ use crate::pages::{
         DeploymentDetailPage, DeploymentsPage,
         dialogs::{DialogHost, Dialogs},
     },
-    health::{ComponentPage, HealthPage},
+    health::{ComponentPage, HealthPage, SlosPage},
     login::LoginPage,
     not_found::NotFound,
     overview::OverviewPage,
@@ -95,6 +95,7 @@ fn Shell() -> impl IntoView {
                         view=ComponentPage
                     />
                     <Route path=StaticSegment(Page::Alerts.segment()) view=AlertsPage />
+                    <Route path=StaticSegment(Page::Slos.segment()) view=SlosPage />
                     <Route path=StaticSegment(Page::Audit.segment()) view=AuditPage />
                     <Route path=StaticSegment(Page::Settings.segment()) view=SettingsPage />
                     <Route

@@ -8,6 +8,7 @@ pub enum Page {
     Deployments,
     Health,
     Alerts,
+    Slos,
     Audit,
     Settings,
     Users,
@@ -16,11 +17,12 @@ pub enum Page {
 
 impl Page {
     /// The pages in navigation order (Users and Catalog are tabs inside Settings, not nav entries).
-    pub const NAV: [Page; 6] = [
+    pub const NAV: [Page; 7] = [
         Page::Overview,
         Page::Deployments,
         Page::Health,
         Page::Alerts,
+        Page::Slos,
         Page::Audit,
         Page::Settings,
     ];
@@ -31,6 +33,7 @@ impl Page {
             Page::Deployments => "/deployments",
             Page::Health => "/health",
             Page::Alerts => "/alerts",
+            Page::Slos => "/slos",
             Page::Audit => "/audit",
             Page::Settings => "/settings",
             Page::Users => "/settings/users",
@@ -62,6 +65,7 @@ impl Page {
             Page::Deployments => "Deployments",
             Page::Health => "Health",
             Page::Alerts => "Alerts",
+            Page::Slos => "SLOs",
             Page::Audit => "Audit log",
             Page::Settings => "Settings",
             Page::Users => "Users",
@@ -76,6 +80,7 @@ impl Page {
             Page::Deployments => "deployments",
             Page::Health => "health",
             Page::Alerts => "alerts",
+            Page::Slos => "slos",
             Page::Audit => "audit",
             Page::Settings => "settings",
             Page::Users => "users",

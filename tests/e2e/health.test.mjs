@@ -107,8 +107,12 @@ test('a firing Alertmanager alert turns its component red and lands in the feed 
   await browser.snap('06-alerts-resolved');
   await page.getByTestId('nav-health').first().click();
   await page.locator('[data-testid="health-tile"][data-component="checkout"][data-status="operational"]').waitFor();
+  // No Prometheus or log store here: the drill-down answers 503 and the page explains it.
+  browser.expectHttpError(503, '/api/v1/components/checkout/metrics');
+  browser.expectHttpError(503, '/api/v1/components/checkout/logs');
   await tile.click();
   await page.locator('[data-testid="component-page"][data-component="checkout"]').waitFor();
+  await page.getByTestId('metrics-not-configured').waitFor();
   await browser.snap('07-component-page');
 
   // An admin adds a second component in Settings → Catalog; the grid's search finds it.

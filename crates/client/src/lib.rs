@@ -436,6 +436,56 @@ impl Client {
             .await
     }
 
+    /// Request rate, error ratio and p99 latency over `range` (`15m`, `1h`, `7d`; default `1h`).
+    /// 503 when Prometheus is not configured.
+    pub async fn component_metrics(
+        &self,
+        slug: &str,
+        query: &MetricsQuery,
+    ) -> Result<ComponentMetrics> {
+        self.get(&format!("api/v1/components/{slug}/metrics"), query)
+            .await
+    }
+
+    /// A page of log lines, newest first; pass `next_cursor` back for older ones. 503 when no
+    /// log store is configured.
+    pub async fn component_logs(&self, slug: &str, query: &LogsQuery) -> Result<ComponentLogs> {
+        self.get(&format!("api/v1/components/{slug}/logs"), query)
+            .await
+    }
+
+    /// Every SLO, least error budget left first.
+    pub async fn list_slos(&self) -> Result<Page<Slo>> {
+        self.get("api/v1/slos", &()).await
+    }
+
+    pub async fn component_slos(&self, slug: &str) -> Result<Page<Slo>> {
+        self.get(&format!("api/v1/components/{slug}/slos"), &())
+            .await
+    }
+
+    pub async fn create_slo(&self, slug: &str, body: &CreateSlo) -> Result<Slo> {
+        self.post(&format!("api/v1/components/{slug}/slos"), body)
+            .await
+    }
+
+    pub async fn delete_slo(&self, slug: &str, id: Id) -> Result<()> {
+        self.send_empty(self.request(
+            Method::DELETE,
+            &format!("api/v1/components/{slug}/slos/{id}"),
+        )?)
+        .await
+    }
+
+    /// An SLO's evaluations, oldest first (at most 2000, thinned evenly).
+    pub async fn slo_history(
+        &self,
+        id: Id,
+        query: &SloHistoryQuery,
+    ) -> Result<Vec<SloHistoryPoint>> {
+        self.get(&format!("api/v1/slos/{id}/history"), query).await
+    }
+
     // --- system ---
 
     pub async fn readyz(&self) -> Result<Readiness> {

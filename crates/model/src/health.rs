@@ -603,3 +603,34 @@ pub struct CreateSlo {
 
 /// `slo.updated`: an SLO after an evaluation.
 pub type SloUpdated = Slo;
+
+/// `GET /api/v1/slos/{id}/history`: query parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams, utoipa::ToSchema))]
+pub struct SloHistoryQuery {
+    /// RFC 3339: only evaluations at or after this time; default: all kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<DateTime<Utc>>,
+    /// At most this many points, 1 to 2000 (default 2000); more are thinned out evenly,
+    /// always keeping the newest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// One evaluation of an SLO, for trend charts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SloHistoryPoint {
+    pub at: DateTime<Utc>,
+    /// The SLI over the window; absent without traffic or when the evaluation failed.
+    #[serde(default)]
+    pub current: Option<f64>,
+    /// The fraction of the error budget left (negative when overspent).
+    #[serde(default)]
+    pub budget_remaining: Option<f64>,
+    #[serde(default)]
+    pub burn_rates: Vec<SloBurnRate>,
+    /// Why the evaluation failed, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}

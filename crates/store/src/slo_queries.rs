@@ -33,6 +33,14 @@ pub trait SloQueries: Send {
     async fn record_slo_evaluation(&mut self, slo: &Slo, at: DateTime<Utc>) -> StoreResult<()>;
     /// The newest `limit` evaluations of an SLO, oldest first.
     async fn slo_history(&mut self, id: Id, limit: u32) -> StoreResult<Vec<SloHistoryRow>>;
+    /// The newest `limit` evaluations of an SLO at or after `since` (all when `None`), oldest
+    /// first.
+    async fn slo_history_since(
+        &mut self,
+        id: Id,
+        since: Option<DateTime<Utc>>,
+        limit: u32,
+    ) -> StoreResult<Vec<SloHistoryRow>>;
 }
 
 #[derive(sqlx::FromRow)]
@@ -149,6 +157,26 @@ macro_rules! impl_slo_queries {
                      WHERE slo_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
                 )
                 .bind(id)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *self.0)
+                .await?;
+                rows.reverse();
+                Ok(rows)
+            }
+
+            async fn slo_history_since(
+                &mut self,
+                id: flightdeck_model::Id,
+                since: Option<chrono::DateTime<chrono::Utc>>,
+                limit: u32,
+            ) -> StoreResult<Vec<$crate::SloHistoryRow>> {
+                let mut rows: Vec<$crate::SloHistoryRow> = sqlx::query_as(
+                    "SELECT at, current, budget_remaining, burn_rates, error FROM slo_history \
+                     WHERE slo_id = $1 AND ($2 IS NULL OR at >= $2) \
+                     ORDER BY at DESC, id DESC LIMIT $3",
+                )
+                .bind(id)
+                .bind(since)
                 .bind(i64::from(limit))
                 .fetch_all(&mut *self.0)
                 .await?;

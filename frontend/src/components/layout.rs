@@ -17,6 +17,7 @@ fn nav_icon(page: Page) -> &'static str {
         Page::Deployments => "deploy",
         Page::Health => "health",
         Page::Alerts => "alerts",
+        Page::Slos => "flag",
         Page::Audit => "audit",
         Page::Settings | Page::Users | Page::Catalog => "settings",
     }

@@ -6,7 +6,9 @@ use std::collections::BTreeSet;
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::Utc;
 use flightdeck_domain::health::{rollup, slo as dslo};
-use flightdeck_model::{CreateSlo, FieldError, Page, Slo, SloSli};
+use flightdeck_model::{
+    CreateSlo, FieldError, Page, Slo, SloHistoryPoint, SloHistoryQuery, SloSli,
+};
 use flightdeck_store::NewAudit;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -21,8 +23,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_all_slos)
         .service(list_component_slos)
         .service(create_slo)
-        .service(delete_slo);
+        .service(delete_slo)
+        .service(slo_history);
 }
+
+/// The most points a history answer carries (and its default).
+pub const MAX_HISTORY_POINTS: u32 = 2000;
+/// The most stored evaluations read for one answer before thinning (a week at a 30 s poll).
+const MAX_HISTORY_ROWS: u32 = 20_160;
 
 pub const SLO_UPDATED: &str = "slo.updated";
 pub const SLO_DELETED: &str = "slo.deleted";
@@ -253,6 +261,73 @@ async fn delete_slo(
     };
     state.commit(tx, Some(&entry), events, now).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// An SLO's evaluations, oldest first, for trend charts: at most `limit` (default and maximum
+/// 2000) points, thinned out evenly when more were kept (the newest is always included).
+#[utoipa::path(tag = "health", params(("id" = uuid::Uuid, Path), SloHistoryQuery), security(("bearer" = [])),
+    responses((status = 200, description = "Evaluations, oldest first", body = Vec<SloHistoryPoint>),
+              (status = 404, description = "No such SLO"),
+              (status = 422, description = "Invalid `limit`")))]
+#[get("/slos/{id}/history")]
+async fn slo_history(
+    _auth: Auth,
+    state: web::Data<AppState>,
+    id: web::Path<uuid::Uuid>,
+    query: web::Query<SloHistoryQuery>,
+) -> ApiResult<web::Json<Vec<SloHistoryPoint>>> {
+    let limit = query.limit.unwrap_or(MAX_HISTORY_POINTS);
+    if !(1..=MAX_HISTORY_POINTS).contains(&limit) {
+        return Err(ApiError::validation(
+            "limit",
+            &format!("must be between 1 and {MAX_HISTORY_POINTS}"),
+        ));
+    }
+    let id = id.into_inner();
+    let mut db = state.store.conn().await?;
+    if db.slo_by_id(id).await?.is_none() {
+        return Err(ApiError::NotFound(format!("no SLO {id}")));
+    }
+    let rows = db
+        .slo_history_since(id, query.since, MAX_HISTORY_ROWS)
+        .await?;
+    let points = thin_evenly(rows, limit as usize)
+        .into_iter()
+        .map(|r| SloHistoryPoint {
+            at: r.at,
+            current: r.current,
+            budget_remaining: r.budget_remaining,
+            burn_rates: r.burn_rates.0,
+            error: r.error,
+        })
+        .collect();
+    Ok(web::Json(points))
+}
+
+/// At most `max` of `items`, evenly spaced, keeping the first and the last (so a trend still
+/// spans the whole range and ends at the latest value).
+pub fn thin_evenly<T>(items: Vec<T>, max: usize) -> Vec<T> {
+    let n = items.len();
+    if n <= max || max == 0 {
+        return if max == 0 { Vec::new() } else { items };
+    }
+    if max == 1 {
+        return items.into_iter().last().into_iter().collect();
+    }
+    // Index i*(n-1)/(max-1) for i in 0..max: strictly increasing because n > max.
+    let mut wanted = (0..max).map(|i| i * (n - 1) / (max - 1)).peekable();
+    items
+        .into_iter()
+        .enumerate()
+        .filter_map(|(idx, item)| {
+            if wanted.peek() == Some(&idx) {
+                wanted.next();
+                Some(item)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 fn not_found(slug: &str) -> ApiError {

@@ -237,6 +237,7 @@ fn routes() -> Vec<Route> {
             None,
         ),
         r(Method::GET, "/api/v1/slos", Some(Viewer), None),
+        r(Method::GET, "/api/v1/slos/{id}/history", Some(Viewer), None),
         r(Method::GET, "/api/v1/health", Some(Viewer), None),
         r(Method::GET, "/api/v1/alerts", Some(Viewer), None),
         r(Method::GET, "/api/v1/alerts/{id}", Some(Viewer), None),

@@ -4,7 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use flightdeck_model::{ComponentDetail, ComponentStatus, HealthGrid, LiveEvent, Page, Slo};
+use flightdeck_model::{
+    ComponentDetail, ComponentStatus, HealthGrid, LiveEvent, Page, Slo, SloBurnRate,
+    SloHistoryQuery,
+};
 use futures_util::{SinkExt, StreamExt};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -122,6 +125,118 @@ async fn slos_are_created_listed_shown_and_deleted_by_admins() {
             status_of(&app, "checkout-api").await,
             ComponentStatus::Operational
         );
+    }
+}
+
+/// An SLO with an evaluation as the poller would store it: budget left `budget`, 5 m burn `burn`.
+fn evaluated(slo: &Slo, budget: f64, burn: f64, at: chrono::DateTime<chrono::Utc>) -> Slo {
+    Slo {
+        current: Some(0.999),
+        budget_remaining: Some(budget),
+        burn_rates: vec![SloBurnRate {
+            window: "5m".into(),
+            burn_rate: Some(burn),
+        }],
+        evaluated_at: Some(at),
+        ..slo.clone()
+    }
+}
+
+#[tokio::test]
+async fn slo_history_is_served_oldest_first_filtered_by_since_and_thinned_to_the_limit() {
+    for backend in BACKENDS {
+        let app = spawn_app(backend).await;
+        assert_eq!(
+            create_component(&app, json!({"slug": "checkout-api", "name": "Checkout"}))
+                .await
+                .status(),
+            201
+        );
+        let (status, body) = send(
+            &app,
+            Method::POST,
+            "/api/v1/components/checkout-api/slos",
+            Some(ratio_slo("availability")),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+        let slo: Slo = serde_json::from_value(body).unwrap();
+        let viewer = app.user_with_role(flightdeck_model::Role::Viewer).await;
+        let none = viewer
+            .slo_history(slo.id, &SloHistoryQuery::default())
+            .await
+            .unwrap();
+        assert!(none.is_empty(), "not evaluated yet: {none:?}");
+
+        // Five evaluations a minute apart, the budget shrinking as the burn grows.
+        let base = chrono::Utc::now() - chrono::Duration::minutes(10);
+        let at = |i: i64| base + chrono::Duration::minutes(i);
+        {
+            let mut db = app.store.conn().await.unwrap();
+            for i in 0..5 {
+                let e = evaluated(&slo, 1.0 - 0.1 * i as f64, i as f64, at(i));
+                db.record_slo_evaluation(&e, at(i)).await.unwrap();
+            }
+        }
+        let all = viewer
+            .slo_history(slo.id, &SloHistoryQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 5);
+        let budgets: Vec<f64> = all.iter().map(|p| p.budget_remaining.unwrap()).collect();
+        for (got, want) in budgets.iter().zip([1.0, 0.9, 0.8, 0.7, 0.6]) {
+            assert!((got - want).abs() < 1e-9, "oldest first: {budgets:?}");
+        }
+        assert_eq!(all[4].burn_rates[0].window, "5m");
+        assert_eq!(all[4].burn_rates[0].burn_rate, Some(4.0));
+        assert!(all.windows(2).all(|w| w[0].at < w[1].at));
+
+        let recent = viewer
+            .slo_history(
+                slo.id,
+                &SloHistoryQuery {
+                    since: Some(at(2)),
+                    limit: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(recent.len(), 3, "since is inclusive: {recent:?}");
+        assert_eq!(recent[0].burn_rates[0].burn_rate, Some(2.0));
+
+        let thinned = viewer
+            .slo_history(
+                slo.id,
+                &SloHistoryQuery {
+                    since: None,
+                    limit: Some(3),
+                },
+            )
+            .await
+            .unwrap();
+        let burns: Vec<_> = thinned
+            .iter()
+            .map(|p| p.burn_rates[0].burn_rate.unwrap())
+            .collect();
+        assert_eq!(burns, vec![0.0, 2.0, 4.0], "evenly, first and newest kept");
+
+        for bad in ["0", "2001", "many"] {
+            let path = format!("/api/v1/slos/{}/history?limit={bad}", slo.id);
+            let (status, body) = send(&app, Method::GET, &path, None).await;
+            assert!([400, 422].contains(&status), "limit={bad}: {status} {body}");
+            if bad != "many" {
+                assert_eq!(status, 422, "{body}");
+                assert_eq!(body["errors"][0]["field"], "limit", "{body}");
+            }
+        }
+        let missing = format!("/api/v1/slos/{}/history", uuid::Uuid::now_v7());
+        assert_eq!(send(&app, Method::GET, &missing, None).await.0, 404);
+
+        // Deleting the SLO takes its history with it.
+        let path = format!("/api/v1/components/checkout-api/slos/{}", slo.id);
+        assert_eq!(send(&app, Method::DELETE, &path, None).await.0, 204);
+        let gone = format!("/api/v1/slos/{}/history", slo.id);
+        assert_eq!(send(&app, Method::GET, &gone, None).await.0, 404);
     }
 }
 

@@ -1,7 +1,11 @@
 //! The health grid: every watched component as a tile, grouped, coloured by status, with counts,
 //! a status filter and a text search. Status changes and alerts arrive live.
 
+mod charts;
 mod component;
+mod logs;
+mod metrics;
+mod slo;
 pub mod status;
 
 use std::collections::BTreeMap;
@@ -17,6 +21,7 @@ use crate::components::{
 };
 use crate::live::use_live;
 pub use component::ComponentPage;
+pub use slo::SlosPage;
 use status::{ALERT_UPDATED, STATUS_CHANGED, STATUS_ORDER, status_label, status_rank};
 
 pub fn component_path(slug: &str) -> String {
