@@ -124,11 +124,29 @@ test('a firing Alertmanager alert turns its component red and lands in the feed 
   await page.getByTestId('component-name').fill('Checkout database');
   await page.getByTestId('component-group').fill('payments');
   await page.getByTestId('component-matchers').fill('service="checkout-db"');
+  await page.getByTestId('component-depends-on').fill('checkout');
+  await page.getByTestId('component-log-query').fill('service:"checkout-db" AND level:error');
+  // A malformed line is caught in the form, before anything is sent.
+  await page.getByTestId('component-metric-queries').fill('connections without separators');
+  await page.getByTestId('component-save').click();
+  await page.locator('[data-testid="component-form"] [role="alert"]').getByText('name | unit | PromQL').waitFor();
+  await page.getByTestId('component-metric-queries').fill('connections | conns | sum(pg_stat_activity_count{datname=~"checkout|orders"})');
+  // In maintenance from an hour ago for two hours (UTC, minutes).
+  const minute = (ms) => new Date(Math.floor(ms / 60_000) * 60_000).toISOString().slice(0, 16) + 'Z';
+  await page.getByTestId('component-maintenance').fill(`${minute(Date.now() - 3_600_000)} ${minute(Date.now() + 3_600_000)} vacuum full`);
   await browser.snap('08-catalog-component-form');
   await page.getByTestId('component-save').click();
   await page.locator('[data-testid="component-row"][data-slug="checkout-db"]').waitFor();
+  const stored = await server.request('GET', '/api/v1/components/checkout-db', { token: admin });
+  assert.equal(stored.status, 200);
+  const db = stored.body.component;
+  assert.deepEqual(db.depends_on, ['checkout']);
+  assert.equal(db.log_query, 'service:"checkout-db" AND level:error');
+  assert.deepEqual(db.metric_queries, [{ name: 'connections', unit: 'conns', query: 'sum(pg_stat_activity_count{datname=~"checkout|orders"})' }]);
+  assert.equal(db.maintenance.length, 1);
+  assert.equal(db.maintenance[0].name, 'vacuum full');
   await page.getByTestId('nav-health').first().click();
-  await page.locator('[data-testid="health-tile"][data-component="checkout-db"]').waitFor();
+  await page.locator('[data-testid="health-tile"][data-component="checkout-db"][data-status="maintenance"]').waitFor();
   await page.getByTestId('health-search').fill('database');
   await eventually(async () => (await page.getByTestId('health-tile').count()) === 1, { message: 'search narrows the grid' });
   await browser.snap('09-health-search');

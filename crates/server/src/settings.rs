@@ -64,6 +64,9 @@ pub struct Settings {
     /// How often the SLO poller evaluates every SLO (`FLIGHTDECK_SLO_POLL_SECS`), when
     /// `prometheus_url` is set.
     pub slo_poll_secs: u64,
+    /// How often statuses that change with time alone (maintenance windows opening or closing,
+    /// SLOs going stale) are recomputed.
+    pub status_clock_secs: u64,
     /// Unacknowledged critical alerts escalate by themselves after this many seconds
     /// (`FLIGHTDECK_ALERT_ESCALATE_AFTER_SECS`); 0 turns auto-escalation off.
     pub alert_escalate_after_secs: u64,
@@ -218,6 +221,7 @@ impl Default for Settings {
             webhook_secrets: BTreeMap::new(),
             prometheus_url: None,
             slo_poll_secs: 30,
+            status_clock_secs: 15,
             alert_escalate_after_secs: 900,
             alert_escalation_target: "on-call".into(),
             logs_url: None,

@@ -152,6 +152,9 @@ async fn build_state(
 fn spawn_workers(state: &web::Data<AppState>) {
     tokio::spawn(crate::workers::inbox::run(state.clone().into_inner()));
     tokio::spawn(crate::workers::escalator::run(state.clone().into_inner()));
+    tokio::spawn(crate::workers::status_clock::run(
+        state.clone().into_inner(),
+    ));
     tokio::spawn(crate::workers::notifier::run(state.clone().into_inner()));
     if let Some(url) = state.settings.prometheus_url.clone() {
         tokio::spawn(crate::workers::slo_poller::run(
@@ -170,6 +173,9 @@ pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
         .unwrap_or_else(|| format!("http://{}", settings.listen));
     let (state, _) = build_state(settings, public_url).await?;
     tokio::spawn(crate::workers::escalator::run(state.clone().into_inner()));
+    tokio::spawn(crate::workers::status_clock::run(
+        state.clone().into_inner(),
+    ));
     crate::workers::notifier::init_cursor(&state).await?;
     tokio::spawn(crate::workers::notifier::run(state.clone().into_inner()));
     if let Some(url) = state.settings.prometheus_url.clone() {

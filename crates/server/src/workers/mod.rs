@@ -1,8 +1,10 @@
 //! Background work: applying webhook deliveries from the inbox, evaluating SLOs, escalating
-//! unacknowledged critical alerts, sending notifications.
+//! unacknowledged critical alerts, sending notifications, and moving statuses that change with
+//! time alone (maintenance windows, stale SLOs).
 
 pub mod escalator;
 pub mod inbox;
 pub mod inbox_writer;
 pub mod notifier;
 pub mod slo_poller;
+pub mod status_clock;

@@ -182,6 +182,74 @@ async fn a_maintenance_window_puts_a_component_in_maintenance_and_the_grid_count
     }
 }
 
+/// Nothing happens when a maintenance window opens or closes, so the status clock moves the
+/// status on its own: into `maintenance` when a window starts and out of it when it ends, each
+/// a `component.status_changed` in the event log.
+#[tokio::test]
+async fn maintenance_windows_open_and_close_on_their_own() {
+    for backend in BACKENDS {
+        let app = spawn_app_with(backend, |s| s.status_clock_secs = 1).await;
+        let now = chrono::Utc::now();
+        let resp = create_component(
+            &app,
+            json!({ "slug": "db", "name": "DB", "maintenance": [{ "name": "failover",
+                    "starts_at": now + chrono::Duration::seconds(2),
+                    "ends_at": now + chrono::Duration::seconds(4) }] }),
+        )
+        .await;
+        assert_eq!(resp.status(), 201);
+        let db: Component = resp.json().await.unwrap();
+        assert_eq!(db.status, ComponentStatus::Operational, "not started yet");
+
+        let status = |wanted: ComponentStatus| {
+            let app = &app;
+            async move {
+                let detail: ComponentDetail = get_json(&app.admin, "/api/v1/components/db").await;
+                (detail.component.status == wanted).then_some(detail.component)
+            }
+        };
+        let during = crate::upstream::eventually(
+            "the window to open",
+            std::time::Duration::from_secs(15),
+            || status(ComponentStatus::Maintenance),
+        )
+        .await;
+        assert!(
+            during.status_reasons[0].contains("failover"),
+            "{:?}",
+            during.status_reasons
+        );
+        crate::upstream::eventually(
+            "the window to close",
+            std::time::Duration::from_secs(15),
+            || status(ComponentStatus::Operational),
+        )
+        .await;
+
+        let mut db = app.store.conn().await.unwrap();
+        let changes: Vec<(String, String)> = db
+            .events_after(0, 1000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == "component.status_changed")
+            .map(|e| {
+                (
+                    e.data["from"].as_str().unwrap().to_owned(),
+                    e.data["to"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                ("operational".into(), "maintenance".into()),
+                ("maintenance".into(), "operational".into())
+            ]
+        );
+    }
+}
+
 #[tokio::test]
 async fn components_keep_their_own_metric_and_log_queries_and_bad_ones_are_422_writing_nothing() {
     for backend in BACKENDS {

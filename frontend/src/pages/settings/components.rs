@@ -1,7 +1,11 @@
 //! Settings → Catalog → Components: what the health grid watches. Admins create and edit them
-//! (slug, name, group, linked service, tier, label matchers one per line); others read.
+//! (slug, name, group, linked service, tier, dependencies, label matchers, drill-down queries and
+//! maintenance windows, as text one per line); others read.
 
-use flightdeck_model::{Component, CreateComponent, Role, UpdateComponent};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use flightdeck_model::{
+    Component, ComponentMaintenance, CreateComponent, MetricQuery, Role, UpdateComponent,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -19,6 +23,108 @@ fn lines(s: &str) -> Vec<String> {
     s.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `name | unit | PromQL`, one per line (unit may be empty). The query comes last so a `|` in a
+/// regex matcher stays part of it.
+fn parse_metric_queries(s: &str) -> Result<Vec<MetricQuery>, String> {
+    lines(s)
+        .iter()
+        .map(|line| {
+            let mut parts = line.splitn(3, '|').map(str::trim);
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(name), Some(unit), Some(query)) if !name.is_empty() && !query.is_empty() => {
+                    Ok(MetricQuery {
+                        name: name.to_owned(),
+                        query: query.to_owned(),
+                        unit: opt(unit),
+                    })
+                }
+                _ => Err(format!(
+                    "metric query “{line}”: write it as `name | unit | PromQL` (unit may be empty)"
+                )),
+            }
+        })
+        .collect()
+}
+
+fn format_metric_queries(queries: &[MetricQuery]) -> String {
+    queries
+        .iter()
+        .map(|q| {
+            format!(
+                "{} | {} | {}",
+                q.name,
+                q.unit.as_deref().unwrap_or(""),
+                q.query
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// RFC 3339, or `2026-11-27T02:00` taken as UTC.
+fn parse_instant(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            NaiveDateTime::parse_from_str(s.trim_end_matches('Z'), "%Y-%m-%dT%H:%M")
+                .ok()
+                .map(|t| t.and_utc())
+        })
+}
+
+/// `start end [name]`, one window per line, times in UTC.
+fn parse_maintenance(s: &str) -> Result<Vec<ComponentMaintenance>, String> {
+    lines(s)
+        .iter()
+        .map(|line| {
+            let mut parts = line.splitn(3, char::is_whitespace);
+            let (Some(start), Some(end)) = (parts.next(), parts.next()) else {
+                return Err(format!("maintenance “{line}”: write `start end name`"));
+            };
+            match (parse_instant(start), parse_instant(end.trim())) {
+                (Some(starts_at), Some(ends_at)) if starts_at < ends_at => {
+                    Ok(ComponentMaintenance {
+                        name: parts.next().and_then(opt),
+                        starts_at,
+                        ends_at,
+                    })
+                }
+                (Some(_), Some(_)) => {
+                    Err(format!("maintenance “{line}”: it ends before it starts"))
+                }
+                _ => Err(format!(
+                    "maintenance “{line}”: times look like 2026-11-27T02:00Z (UTC)"
+                )),
+            }
+        })
+        .collect()
+}
+
+fn format_maintenance(windows: &[ComponentMaintenance]) -> String {
+    windows
+        .iter()
+        .map(|w| {
+            format!(
+                "{} {} {}",
+                w.starts_at.format("%Y-%m-%dT%H:%MZ"),
+                w.ends_at.format("%Y-%m-%dT%H:%MZ"),
+                w.name.as_deref().unwrap_or("")
+            )
+            .trim_end()
+            .to_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn words(s: &str) -> Vec<String> {
+    s.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
         .map(str::to_owned)
         .collect()
 }
@@ -112,8 +218,18 @@ fn ComponentForm(
     let service = text(|c| c.service.clone());
     let tier = text(|c| c.tier.map(|t| t.to_string()));
     let matchers = text(|c| Some(c.matchers.join("\n")));
+    let depends_on = text(|c| Some(c.depends_on.join(", ")));
+    let metric_queries = text(|c| Some(format_metric_queries(&c.metric_queries)));
+    let log_query = text(|c| c.log_query.clone());
+    let maintenance = text(|c| Some(format_maintenance(&c.maintenance)));
     let error = RwSignal::new(None::<AppError>);
     let save = Action::new_local(move |_: &()| async move {
+        let parsed = parse_metric_queries(&metric_queries.get_untracked())
+            .and_then(|q| parse_maintenance(&maintenance.get_untracked()).map(|m| (q, m)));
+        let (metric_queries_v, maintenance_v) = match parsed {
+            Ok(v) => v,
+            Err(message) => return Err(AppError::new(message)),
+        };
         let tier_value = tier.get_untracked().trim().parse::<i32>().ok();
         let slug_v = slug.get_untracked().trim().to_owned();
         if creating {
@@ -123,10 +239,11 @@ fn ComponentForm(
                 group: opt(&group.get_untracked()),
                 service: opt(&service.get_untracked()),
                 tier: tier_value,
-                depends_on: Vec::new(),
+                depends_on: words(&depends_on.get_untracked()),
                 matchers: lines(&matchers.get_untracked()),
-                maintenance: Vec::new(),
-                ..Default::default()
+                metric_queries: metric_queries_v,
+                log_query: opt(&log_query.get_untracked()),
+                maintenance: maintenance_v,
             };
             api.call(move |c| {
                 let body = body.clone();
@@ -139,8 +256,11 @@ fn ComponentForm(
                 group: opt(&group.get_untracked()),
                 service: opt(&service.get_untracked()),
                 tier: tier_value,
+                depends_on: Some(words(&depends_on.get_untracked())),
                 matchers: Some(lines(&matchers.get_untracked())),
-                ..Default::default()
+                metric_queries: Some(metric_queries_v),
+                log_query: Some(log_query.get_untracked().trim().to_owned()),
+                maintenance: Some(maintenance_v),
             };
             api.call(move |c| {
                 let (body, slug) = (body.clone(), slug_v.clone());
@@ -182,6 +302,16 @@ fn ComponentForm(
             <label class="field field-wide"><span class="field-label">"Label matchers (one per line; none: component=\"<slug>\")"</span>
                 <textarea rows="3" class="mono" placeholder="service=\"checkout-api\"" data-testid="component-matchers"
                     prop:value=move || matchers.get() on:input=move |ev| matchers.set(event_target_value(&ev))></textarea></label>
+            <label class="field field-wide"><span class="field-label">"Depends on (component slugs)"</span>
+                <input type="text" class="mono" placeholder="checkout-db, payments-gateway" data-testid="component-depends-on" bind:value=depends_on /></label>
+            <label class="field field-wide"><span class="field-label">"Metric queries (name | unit | PromQL, one per line; none: request rate, error ratio, p99 latency)"</span>
+                <textarea rows="3" class="mono" placeholder="queue_depth | messages | sum(queue_depth{job=\"checkout-worker\"})" data-testid="component-metric-queries"
+                    prop:value=move || metric_queries.get() on:input=move |ev| metric_queries.set(event_target_value(&ev))></textarea></label>
+            <label class="field field-wide"><span class="field-label">"Log query (Lucene or LogQL; empty: the linked service's logs)"</span>
+                <input type="text" class="mono" placeholder="service:\"checkout-api\" AND level:error" data-testid="component-log-query" bind:value=log_query /></label>
+            <label class="field field-wide"><span class="field-label">"Maintenance windows (start end name, UTC, one per line)"</span>
+                <textarea rows="2" class="mono" placeholder="2026-11-27T02:00Z 2026-11-27T04:00Z database upgrade" data-testid="component-maintenance"
+                    prop:value=move || maintenance.get() on:input=move |ev| maintenance.set(event_target_value(&ev))></textarea></label>
             {move || error.get().map(|e| view! { <p class="form-error field-wide" role="alert"><Icon name="alert" />{e.message}</p> })}
             <div class="form-actions field-wide">
                 <button class="button button-primary" type="submit" data-testid="component-save" disabled=move || save.pending().get()>
