@@ -16,7 +16,7 @@ use flightdeck_model::{
     Alert, AuditEntry, AuditQuery, Delivery, DeliveryStatus, MASK, NotificationChannel, Page,
     SilenceState, SilenceView,
 };
-use flightdeck_server::settings::Secret;
+use flightdeck_server::{Settings, settings::Secret};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -27,16 +27,17 @@ const SECRET: &str = "alertmanager-bearer-token";
 const DEADLINE: Duration = Duration::from_secs(20);
 
 /// Fast retries so a test sees several attempts in well under a second.
+fn configure(s: &mut Settings, max_attempts: u32) {
+    s.webhook_secrets
+        .insert("alertmanager".into(), Secret::new(SECRET));
+    s.notify.poll_ms = 100;
+    s.notify.backoff_base_ms = 50;
+    s.notify.max_attempts = max_attempts;
+    s.public_url = Some("https://flightdeck.example.com".into());
+}
+
 async fn app(backend: Backend, max_attempts: u32) -> TestApp {
-    spawn_app_with(backend, |s| {
-        s.webhook_secrets
-            .insert("alertmanager".into(), Secret::new(SECRET));
-        s.notify.poll_ms = 100;
-        s.notify.backoff_base_ms = 50;
-        s.notify.max_attempts = max_attempts;
-        s.public_url = Some("https://flightdeck.example.com".into());
-    })
-    .await
+    spawn_app_with(backend, |s| configure(s, max_attempts)).await
 }
 
 fn alert_payload(fingerprint: &str, severity: &str) -> Value {
@@ -643,5 +644,30 @@ async fn a_channel_is_edited_without_retyping_its_secrets_and_tested_on_demand()
         assert_eq!(resp.status(), 204);
         let resp = send(&app, Method::GET, &path, None).await;
         assert_eq!(resp.status(), 404);
+    }
+}
+
+#[tokio::test]
+async fn events_recorded_while_no_notifier_runs_are_delivered_when_one_starts() {
+    for backend in BACKENDS {
+        let url = database_url(backend).await;
+        let receiver = TestServer::start(|_| Reply::text(200, "ok")).await;
+        // API replicas only (`FLIGHTDECK_RUN_WORKERS=false`): alerts are recorded, nothing sends.
+        let mut settings = test_settings(url.clone());
+        configure(&mut settings, 3);
+        settings.run_workers = false;
+        let api = spawn_with_settings(settings).await;
+        let channel = create_channel(&api, webhook_channel("late-hook", &receiver.url)).await;
+        fire(&api, "fp-late", "critical").await;
+        assert!(deliveries(&api, "").await.is_empty());
+
+        // A process with workers starts later on the same database and resumes from the
+        // persisted cursor: the alert recorded before it started is delivered, once.
+        let mut settings = test_settings(url);
+        configure(&mut settings, 3);
+        let worker = spawn_with_settings(settings).await;
+        let d = settled(&worker, &channel, DeliveryStatus::Sent).await;
+        assert!(d.dedupe_key.ends_with(":firing"), "{backend:?}: {d:?}");
+        assert_eq!(receiver.requests().len(), 1);
     }
 }
