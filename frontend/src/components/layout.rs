@@ -18,7 +18,9 @@ fn nav_icon(page: Page) -> &'static str {
         Page::Health => "health",
         Page::Alerts => "alerts",
         Page::Audit => "audit",
-        Page::Settings | Page::Users | Page::Catalog => "settings",
+        Page::Settings | Page::Users | Page::Catalog | Page::Notifications | Page::Silences => {
+            "settings"
+        }
     }
 }
 
