@@ -671,3 +671,107 @@ async fn events_recorded_while_no_notifier_runs_are_delivered_when_one_starts() 
         assert_eq!(receiver.requests().len(), 1);
     }
 }
+
+#[tokio::test]
+async fn an_escalation_by_hand_is_sent_even_under_a_silence_and_resolutions_only_on_request() {
+    for backend in BACKENDS {
+        let app = app(backend, 3).await;
+        let receiver = TestServer::start(|_| Reply::text(200, "ok")).await;
+        let mut body = webhook_channel("escalation-hook", &receiver.url);
+        body["filters"] =
+            json!({ "events": ["alert.firing", "alert.escalated", "alert.resolved"] });
+        let channel = create_channel(&app, body).await;
+        let quiet = create_channel(&app, webhook_channel("default-hook", &receiver.url)).await;
+        let resp = send(
+            &app,
+            Method::POST,
+            "/api/v1/silences",
+            Some(json!({ "matchers": ["alertname=\"HighErrorRate\""],
+                         "ends_at": (Utc::now() + chrono::Duration::hours(1)).to_rfc3339(),
+                         "comment": "known issue" })),
+        )
+        .await;
+        assert_eq!(resp.status(), 201);
+        fire(&app, "fp-escalate", "critical").await;
+        settled(&app, &channel, DeliveryStatus::Suppressed).await;
+        let alert = get_json::<Page<Alert>>(&app.admin, "/api/v1/alerts")
+            .await
+            .items
+            .remove(0);
+
+        let operator = app.user_with_role(flightdeck_model::Role::Operator).await;
+        for action in ["escalate", "resolve"] {
+            let resp = operator
+                .request(
+                    Method::POST,
+                    &format!("/api/v1/alerts/{}/{action}", alert.id),
+                )
+                .unwrap()
+                .json(&json!({ "note": "paging the database team", "target": "db-oncall" }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200, "{action}");
+        }
+        let mine = eventually(
+            "three deliveries on the opted-in channel",
+            DEADLINE,
+            || async {
+                let found = deliveries(&app, &format!("?channel={}", channel.id)).await;
+                (found.len() == 3 && found.iter().all(|d| d.status != DeliveryStatus::Pending))
+                    .then_some(found)
+            },
+        )
+        .await;
+        // Newest first: resolved (silenced: suppressed), escalated by hand (sent), fired (suppressed).
+        let got: Vec<_> = mine
+            .iter()
+            .map(|d| (d.message.event.as_str(), d.status))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("alert.resolved", DeliveryStatus::Suppressed),
+                ("alert.escalated", DeliveryStatus::Sent),
+                ("alert.firing", DeliveryStatus::Suppressed),
+            ],
+            "{backend:?}"
+        );
+        assert_eq!(
+            mine[1].dedupe_key,
+            format!("alert:{}:escalated:1", alert.id)
+        );
+        // The channel with default filters got the escalation too (both post to the same
+        // receiver), and never the resolution.
+        eventually(
+            "the escalation sent on the default channel",
+            DEADLINE,
+            || async {
+                deliveries(&app, &format!("?channel={}&status=sent", quiet.id))
+                    .await
+                    .into_iter()
+                    .next()
+            },
+        )
+        .await;
+        let requests = receiver.requests();
+        assert_eq!(
+            requests.len(),
+            2,
+            "only the escalation is sent, once per channel"
+        );
+        for r in &requests {
+            let sent = r.json();
+            assert_eq!(sent["title"], "[ESCALATED L1] HighErrorRate (critical)");
+            assert!(
+                sent["text"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Note: paging the database team")
+            );
+        }
+        let theirs = deliveries(&app, &format!("?channel={}", quiet.id)).await;
+        let events: Vec<_> = theirs.iter().map(|d| d.message.event.as_str()).collect();
+        assert_eq!(events, ["alert.escalated", "alert.firing"]);
+    }
+}
