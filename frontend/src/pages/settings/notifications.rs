@@ -260,7 +260,8 @@ fn DeliveriesCard() -> impl IntoView {
         <section class="card" data-testid="notification-deliveries">
             <div class="card-header">
                 <h2>"Delivery log"</h2>
-                <select data-testid="delivery-status" aria-label="Status" prop:value=move || status.get()
+                <div style="display:flex;gap:0.5rem;align-items:center">
+                <select data-testid="delivery-status" aria-label="Status" style="width:auto" prop:value=move || status.get()
                     on:change=move |ev| { status.set(event_target_value(&ev)); load(); }>
                     <option value="">"All"</option>
                     <option value="sent">"Sent"</option>
@@ -269,6 +270,7 @@ fn DeliveriesCard() -> impl IntoView {
                     <option value="suppressed">"Suppressed"</option>
                 </select>
                 <button class="button button-small button-ghost" on:click=move |_| load()><Icon name="refresh" />"Refresh"</button>
+                </div>
             </div>
             {move || error.get().map(|e| view! { <p class="form-error" role="alert"><Icon name="alert" />{e.message}</p> })}
             <div class="table-wrap">
