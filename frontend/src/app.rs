@@ -106,6 +106,14 @@ fn Shell() -> impl IntoView {
                         path=(StaticSegment(Page::Catalog.segment()), StaticSegment(Page::Catalog.subsegment()))
                         view=SettingsPage
                     />
+                    <Route
+                        path=(StaticSegment(Page::Notifications.segment()), StaticSegment(Page::Notifications.subsegment()))
+                        view=SettingsPage
+                    />
+                    <Route
+                        path=(StaticSegment(Page::Silences.segment()), StaticSegment(Page::Silences.subsegment()))
+                        view=SettingsPage
+                    />
                 </Routes>
             </main>
             <DialogHost />

@@ -13,6 +13,8 @@ pub enum Page {
     Settings,
     Users,
     Catalog,
+    Notifications,
+    Silences,
 }
 
 impl Page {
@@ -38,6 +40,8 @@ impl Page {
             Page::Settings => "/settings",
             Page::Users => "/settings/users",
             Page::Catalog => "/settings/catalog",
+            Page::Notifications => "/settings/notifications",
+            Page::Silences => "/settings/silences",
         }
     }
 
@@ -70,6 +74,8 @@ impl Page {
             Page::Settings => "Settings",
             Page::Users => "Users",
             Page::Catalog => "Catalog",
+            Page::Notifications => "Notifications",
+            Page::Silences => "Silences",
         }
     }
 
@@ -85,15 +91,22 @@ impl Page {
             Page::Settings => "settings",
             Page::Users => "users",
             Page::Catalog => "catalog",
+            Page::Notifications => "notifications",
+            Page::Silences => "silences",
         }
     }
 
     /// The page a location belongs to (the most specific one).
     pub fn for_path(path: &str) -> Option<Page> {
-        [Page::Users, Page::Catalog]
-            .into_iter()
-            .chain(Page::NAV)
-            .find(|p| p.is_active(path))
+        [
+            Page::Users,
+            Page::Catalog,
+            Page::Notifications,
+            Page::Silences,
+        ]
+        .into_iter()
+        .chain(Page::NAV)
+        .find(|p| p.is_active(path))
     }
 
     /// Whether `path` (the current location) belongs to this page, for highlighting the nav.

@@ -37,9 +37,14 @@ CREATE TABLE notification_deliveries (
 CREATE INDEX notification_deliveries_due_idx ON notification_deliveries (status, next_attempt_at);
 CREATE INDEX notification_deliveries_channel_idx ON notification_deliveries (channel_id, id);
 
--- The last event seq the notifier has planned deliveries for.
+-- The last event seq the notifier has planned deliveries for. It starts at the newest event when
+-- this migration runs: an upgrade does not notify about history, and everything after it is
+-- notified whichever process (server or `flightdeck worker`) runs the notifier first.
 CREATE TABLE notifier_cursor (
     name        TEXT PRIMARY KEY,
     seq         BIGINT NOT NULL,
     updated_at  TIMESTAMPTZ NOT NULL
 );
+
+INSERT INTO notifier_cursor (name, seq, updated_at)
+SELECT 'notifier', COALESCE(MAX(seq), 0), now() FROM events;

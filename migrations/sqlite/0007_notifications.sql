@@ -39,3 +39,6 @@ CREATE TABLE notifier_cursor (
     seq         INTEGER NOT NULL,
     updated_at  TEXT NOT NULL
 );
+
+INSERT INTO notifier_cursor (name, seq, updated_at)
+SELECT 'notifier', COALESCE(MAX(seq), 0), strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM events;

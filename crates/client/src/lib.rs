@@ -14,6 +14,8 @@ use flightdeck_model::*;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::{Serialize, de::DeserializeOwned};
 
+mod notify;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The server answered with a problem+json body (boxed: it is large, errors are rare).

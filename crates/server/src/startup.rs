@@ -53,8 +53,6 @@ impl Application {
             );
         }
         if run_workers {
-            // Before listening: events from the first request on are after the cursor.
-            crate::workers::notifier::init_cursor(&state).await?;
             spawn_workers(&state);
         }
         let server = serve(listener, state.clone(), web_dir.clone(), policy)?;
@@ -176,7 +174,6 @@ pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
     tokio::spawn(crate::workers::status_clock::run(
         state.clone().into_inner(),
     ));
-    crate::workers::notifier::init_cursor(&state).await?;
     tokio::spawn(crate::workers::notifier::run(state.clone().into_inner()));
     if let Some(url) = state.settings.prometheus_url.clone() {
         tokio::spawn(crate::workers::slo_poller::run(

@@ -19,7 +19,9 @@ fn nav_icon(page: Page) -> &'static str {
         Page::Alerts => "alerts",
         Page::Slos => "flag",
         Page::Audit => "audit",
-        Page::Settings | Page::Users | Page::Catalog => "settings",
+        Page::Settings | Page::Users | Page::Catalog | Page::Notifications | Page::Silences => {
+            "settings"
+        }
     }
 }
 

@@ -38,18 +38,6 @@ const SEND_BATCH: u32 = 100;
 /// on PostgreSQL a transaction that took a lower `seq` can commit after a higher one is visible.
 const GAP_GRACE: Duration = Duration::from_secs(5);
 
-/// Starts the cursor at the newest event on first run, so an upgrade does not notify about
-/// history. Called before the server listens, so nothing happening after start is skipped.
-pub async fn init_cursor(state: &AppState) -> anyhow::Result<()> {
-    let mut tx = state.store.begin().await?;
-    if tx.notifier_cursor(CURSOR).await?.is_none() {
-        let newest = tx.event_bounds().await?.map(|(_, max)| max).unwrap_or(0);
-        tx.set_notifier_cursor(CURSOR, newest, Utc::now()).await?;
-    }
-    tx.commit().await?;
-    Ok(())
-}
-
 pub fn retry_policy(settings: &crate::settings::NotifySettings) -> RetryPolicy {
     RetryPolicy {
         max_attempts: settings.max_attempts.max(1),
@@ -155,6 +143,7 @@ pub async fn plan_new_events(
     // take the single writer every poll. One replica plans at a time (the lease), so the cursor
     // cannot move underneath; were two to race, the unique key keeps deliveries single.
     let mut db = state.store.conn().await?;
+    // Migration 0007 creates the cursor; absent only if someone deleted it.
     let cursor = db.notifier_cursor(CURSOR).await?.unwrap_or(0);
     let events = db.events_after(cursor, BATCH).await?;
     let take = ready(cursor, &events, gap, Instant::now());

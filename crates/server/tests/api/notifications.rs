@@ -16,7 +16,7 @@ use flightdeck_model::{
     Alert, AuditEntry, AuditQuery, Delivery, DeliveryStatus, MASK, NotificationChannel, Page,
     SilenceState, SilenceView,
 };
-use flightdeck_server::settings::Secret;
+use flightdeck_server::{Settings, settings::Secret};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -27,16 +27,17 @@ const SECRET: &str = "alertmanager-bearer-token";
 const DEADLINE: Duration = Duration::from_secs(20);
 
 /// Fast retries so a test sees several attempts in well under a second.
+fn configure(s: &mut Settings, max_attempts: u32) {
+    s.webhook_secrets
+        .insert("alertmanager".into(), Secret::new(SECRET));
+    s.notify.poll_ms = 100;
+    s.notify.backoff_base_ms = 50;
+    s.notify.max_attempts = max_attempts;
+    s.public_url = Some("https://flightdeck.example.com".into());
+}
+
 async fn app(backend: Backend, max_attempts: u32) -> TestApp {
-    spawn_app_with(backend, |s| {
-        s.webhook_secrets
-            .insert("alertmanager".into(), Secret::new(SECRET));
-        s.notify.poll_ms = 100;
-        s.notify.backoff_base_ms = 50;
-        s.notify.max_attempts = max_attempts;
-        s.public_url = Some("https://flightdeck.example.com".into());
-    })
-    .await
+    spawn_app_with(backend, |s| configure(s, max_attempts)).await
 }
 
 fn alert_payload(fingerprint: &str, severity: &str) -> Value {
@@ -643,5 +644,134 @@ async fn a_channel_is_edited_without_retyping_its_secrets_and_tested_on_demand()
         assert_eq!(resp.status(), 204);
         let resp = send(&app, Method::GET, &path, None).await;
         assert_eq!(resp.status(), 404);
+    }
+}
+
+#[tokio::test]
+async fn events_recorded_while_no_notifier_runs_are_delivered_when_one_starts() {
+    for backend in BACKENDS {
+        let url = database_url(backend).await;
+        let receiver = TestServer::start(|_| Reply::text(200, "ok")).await;
+        // API replicas only (`FLIGHTDECK_RUN_WORKERS=false`): alerts are recorded, nothing sends.
+        let mut settings = test_settings(url.clone());
+        configure(&mut settings, 3);
+        settings.run_workers = false;
+        let api = spawn_with_settings(settings).await;
+        let channel = create_channel(&api, webhook_channel("late-hook", &receiver.url)).await;
+        fire(&api, "fp-late", "critical").await;
+        assert!(deliveries(&api, "").await.is_empty());
+
+        // A process with workers starts later on the same database and resumes from the
+        // persisted cursor: the alert recorded before it started is delivered, once.
+        let mut settings = test_settings(url);
+        configure(&mut settings, 3);
+        let worker = spawn_with_settings(settings).await;
+        let d = settled(&worker, &channel, DeliveryStatus::Sent).await;
+        assert!(d.dedupe_key.ends_with(":firing"), "{backend:?}: {d:?}");
+        assert_eq!(receiver.requests().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn an_escalation_by_hand_is_sent_even_under_a_silence_and_resolutions_only_on_request() {
+    for backend in BACKENDS {
+        let app = app(backend, 3).await;
+        let receiver = TestServer::start(|_| Reply::text(200, "ok")).await;
+        let mut body = webhook_channel("escalation-hook", &receiver.url);
+        body["filters"] =
+            json!({ "events": ["alert.firing", "alert.escalated", "alert.resolved"] });
+        let channel = create_channel(&app, body).await;
+        let quiet = create_channel(&app, webhook_channel("default-hook", &receiver.url)).await;
+        let resp = send(
+            &app,
+            Method::POST,
+            "/api/v1/silences",
+            Some(json!({ "matchers": ["alertname=\"HighErrorRate\""],
+                         "ends_at": (Utc::now() + chrono::Duration::hours(1)).to_rfc3339(),
+                         "comment": "known issue" })),
+        )
+        .await;
+        assert_eq!(resp.status(), 201);
+        fire(&app, "fp-escalate", "critical").await;
+        settled(&app, &channel, DeliveryStatus::Suppressed).await;
+        let alert = get_json::<Page<Alert>>(&app.admin, "/api/v1/alerts")
+            .await
+            .items
+            .remove(0);
+
+        let operator = app.user_with_role(flightdeck_model::Role::Operator).await;
+        for action in ["escalate", "resolve"] {
+            let resp = operator
+                .request(
+                    Method::POST,
+                    &format!("/api/v1/alerts/{}/{action}", alert.id),
+                )
+                .unwrap()
+                .json(&json!({ "note": "paging the database team", "target": "db-oncall" }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200, "{action}");
+        }
+        let mine = eventually(
+            "three deliveries on the opted-in channel",
+            DEADLINE,
+            || async {
+                let found = deliveries(&app, &format!("?channel={}", channel.id)).await;
+                (found.len() == 3 && found.iter().all(|d| d.status != DeliveryStatus::Pending))
+                    .then_some(found)
+            },
+        )
+        .await;
+        // Newest first: resolved (silenced: suppressed), escalated by hand (sent), fired (suppressed).
+        let got: Vec<_> = mine
+            .iter()
+            .map(|d| (d.message.event.as_str(), d.status))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("alert.resolved", DeliveryStatus::Suppressed),
+                ("alert.escalated", DeliveryStatus::Sent),
+                ("alert.firing", DeliveryStatus::Suppressed),
+            ],
+            "{backend:?}"
+        );
+        assert_eq!(
+            mine[1].dedupe_key,
+            format!("alert:{}:escalated:1", alert.id)
+        );
+        // The channel with default filters got the escalation too (both post to the same
+        // receiver), and never the resolution.
+        eventually(
+            "the escalation sent on the default channel",
+            DEADLINE,
+            || async {
+                deliveries(&app, &format!("?channel={}&status=sent", quiet.id))
+                    .await
+                    .into_iter()
+                    .next()
+            },
+        )
+        .await;
+        let requests = receiver.requests();
+        assert_eq!(
+            requests.len(),
+            2,
+            "only the escalation is sent, once per channel"
+        );
+        for r in &requests {
+            let sent = r.json();
+            assert_eq!(sent["title"], "[ESCALATED L1] HighErrorRate (critical)");
+            assert!(
+                sent["text"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Note: paging the database team")
+            );
+        }
+        let theirs = deliveries(&app, &format!("?channel={}", quiet.id)).await;
+        let events: Vec<_> = theirs.iter().map(|d| d.message.event.as_str()).collect();
+        assert_eq!(events, ["alert.escalated", "alert.firing"]);
     }
 }

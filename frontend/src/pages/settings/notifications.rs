@@ -1,0 +1,301 @@
+//! Settings → Notifications: channels (Slack, webhook, email) for admins — list, add, test,
+//! delete — and the delivery log for operators: what was sent where, retried, failed, or held
+//! back by a silence or maintenance window.
+
+use flightdeck_model::{
+    ChannelConfig, ChannelFilters, ChannelRequest, Delivery, DeliveryQuery, DeliveryStatus,
+    NotificationChannel, Role, SmtpTls,
+};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::{AppError, use_api};
+use crate::catalog::role_allows;
+use crate::components::{icons::Icon, toast::use_toasts};
+use crate::format::{local_time, relative};
+
+#[component]
+pub fn NotificationsPanel() -> impl IntoView {
+    let api = use_api();
+    let is_admin = role_allows(&api, Role::Admin);
+    view! {
+        {is_admin.then(|| view! { <ChannelsCard /> })}
+        <DeliveriesCard />
+    }
+}
+
+fn describe(config: &ChannelConfig) -> String {
+    match config {
+        ChannelConfig::Slack { .. } => "Slack incoming webhook".into(),
+        ChannelConfig::Webhook { url, .. } => url.clone(),
+        ChannelConfig::Email { to, host, port, .. } => {
+            format!("{} via {host}:{port}", to.join(", "))
+        }
+    }
+}
+
+#[component]
+fn ChannelsCard() -> impl IntoView {
+    let api = use_api();
+    let toasts = use_toasts();
+    let list = RwSignal::new(Vec::<NotificationChannel>::new());
+    let adding = RwSignal::new(false);
+    let load = move || {
+        spawn_local(async move {
+            if let Ok(page) = api.call(|c| async move { c.list_channels().await }).await {
+                list.try_set(page.items);
+            }
+        });
+    };
+    load();
+    let test = move |id: flightdeck_model::Id| {
+        spawn_local(async move {
+            match api
+                .call(move |c| async move { c.test_channel(id).await })
+                .await
+            {
+                Ok(r) if r.ok => toasts.success("Test message sent."),
+                Ok(r) => toasts.error(format!("Test failed: {}", r.error.unwrap_or_default())),
+                Err(e) => toasts.error(e.message),
+            }
+        });
+    };
+    let remove = move |id: flightdeck_model::Id| {
+        spawn_local(async move {
+            match api
+                .call(move |c| async move { c.delete_channel(id).await })
+                .await
+            {
+                Ok(()) => {
+                    toasts.success("Channel deleted.");
+                    load();
+                }
+                Err(e) => toasts.error(e.message),
+            }
+        });
+    };
+    view! {
+        <section class="card" data-testid="notification-channels">
+            <div class="card-header">
+                <h2>"Channels"</h2>
+                <button class="button button-small" data-testid="channel-new" on:click=move |_| adding.set(true)>
+                    <Icon name="plus" />"Add channel"
+                </button>
+            </div>
+            <Show when=move || adding.get()>
+                <ChannelForm adding saved=Callback::new(move |_| load()) />
+            </Show>
+            <div class="table-wrap">
+                <table class="table table-cards">
+                    <thead><tr>
+                        <th scope="col">"Name"</th><th scope="col">"Kind"</th><th scope="col">"Sends to"</th>
+                        <th scope="col">"Events"</th><th scope="col"><span class="sr-only">"Actions"</span></th>
+                    </tr></thead>
+                    <tbody>
+                        <For each=move || list.get() key=|c| format!("{c:?}") let:c>
+                            {
+                                let id = c.id;
+                                let events: Vec<&str> = c.filters.events.iter().map(|e| e.as_str()).collect();
+                                view! {
+                                    <tr data-testid="channel-row" data-name=c.name.clone()>
+                                        <td data-label="Name" class="cell-strong">{c.name.clone()}
+                                            {(!c.enabled).then(|| view! { <span class="badge role-badge">"disabled"</span> })}</td>
+                                        <td data-label="Kind"><span class="badge role-badge">{c.config.kind()}</span></td>
+                                        <td data-label="Sends to" class="mono small">{describe(&c.config)}</td>
+                                        <td data-label="Events" class="small">{events.join(", ")}</td>
+                                        <td class="cell-actions">
+                                            <button class="button button-small button-ghost" data-testid="channel-test"
+                                                on:click=move |_| test(id)><Icon name="check" />"Test"</button>
+                                            <button class="button button-small button-ghost" data-testid="channel-delete"
+                                                on:click=move |_| remove(id)><Icon name="x" />"Delete"</button>
+                                        </td>
+                                    </tr>
+                                }
+                            }
+                        </For>
+                    </tbody>
+                </table>
+            </div>
+            <Show when=move || list.with(Vec::is_empty)>
+                <p class="muted empty-note">"No channels yet. Add Slack, a webhook or email to hear about firing alerts, escalations and failed deployments."</p>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn ChannelForm(adding: RwSignal<bool>, saved: Callback<()>) -> impl IntoView {
+    let api = use_api();
+    let toasts = use_toasts();
+    let name = RwSignal::new(String::new());
+    let kind = RwSignal::new("slack".to_owned());
+    let url = RwSignal::new(String::new());
+    let host = RwSignal::new(String::new());
+    let port = RwSignal::new("587".to_owned());
+    let from = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<AppError>);
+    let save = Action::new_local(move |_: &()| async move {
+        let config = match kind.get_untracked().as_str() {
+            "webhook" => ChannelConfig::Webhook {
+                url: url.get_untracked().trim().to_owned(),
+                headers: Vec::new(),
+            },
+            "email" => ChannelConfig::Email {
+                host: host.get_untracked().trim().to_owned(),
+                port: port.get_untracked().trim().parse().unwrap_or(0),
+                from: from.get_untracked().trim().to_owned(),
+                to: to
+                    .get_untracked()
+                    .split([',', '\n'])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                tls: SmtpTls::Starttls,
+                username: None,
+                password: None,
+            },
+            _ => ChannelConfig::Slack {
+                webhook_url: url.get_untracked().trim().to_owned(),
+            },
+        };
+        let body = ChannelRequest {
+            name: name.get_untracked().trim().to_owned(),
+            config,
+            filters: ChannelFilters::default(),
+            enabled: true,
+        };
+        api.call(move |c| {
+            let body = body.clone();
+            async move { c.create_channel(&body).await }
+        })
+        .await
+    });
+    Effect::new(move |_| match save.value().get() {
+        Some(Ok(c)) => {
+            toasts.success(format!("Channel “{}” added.", c.name));
+            saved.run(());
+            adding.set(false);
+        }
+        Some(Err(e)) => error.set(Some(e)),
+        None => {}
+    });
+    let is_email = move || kind.get() == "email";
+    view! {
+        <form class="catalog-form" data-testid="channel-form" on:submit=move |ev| { ev.prevent_default(); error.set(None); save.dispatch(()); }>
+            <h3 class="field-wide">"New channel"</h3>
+            <label class="field"><span class="field-label">"Name"</span>
+                <input type="text" required placeholder="oncall-slack" data-testid="channel-name" bind:value=name /></label>
+            <label class="field"><span class="field-label">"Kind"</span>
+                <select data-testid="channel-kind" prop:value=move || kind.get() on:change=move |ev| kind.set(event_target_value(&ev))>
+                    <option value="slack">"Slack"</option>
+                    <option value="webhook">"Webhook"</option>
+                    <option value="email">"Email (SMTP, STARTTLS)"</option>
+                </select></label>
+            <Show when=move || !is_email()>
+                <label class="field field-wide"><span class="field-label">"URL"</span>
+                    <input type="url" required placeholder="https://hooks.slack.com/services/…" class="mono" data-testid="channel-url" bind:value=url /></label>
+            </Show>
+            <Show when=is_email>
+                <label class="field"><span class="field-label">"SMTP host"</span>
+                    <input type="text" required placeholder="smtp.example.com" data-testid="channel-host" bind:value=host /></label>
+                <label class="field"><span class="field-label">"Port"</span>
+                    <input type="number" min="1" max="65535" required data-testid="channel-port" bind:value=port /></label>
+                <label class="field"><span class="field-label">"From"</span>
+                    <input type="email" required placeholder="flightdeck@example.com" data-testid="channel-from" bind:value=from /></label>
+                <label class="field"><span class="field-label">"To (comma-separated)"</span>
+                    <input type="text" required placeholder="oncall@example.com" data-testid="channel-to" bind:value=to /></label>
+            </Show>
+            <p class="muted small field-wide">"Sends firing alerts (warning and up), escalations and failed deployments. Headers, credentials and filters can be set through the API."</p>
+            {move || error.get().map(|e| view! { <p class="form-error field-wide" role="alert"><Icon name="alert" />{e.message}</p> })}
+            <div class="form-actions field-wide">
+                <button class="button button-primary" type="submit" data-testid="channel-save" disabled=move || save.pending().get()>"Add channel"</button>
+                <button class="button button-ghost" type="button" on:click=move |_| adding.set(false)>"Cancel"</button>
+            </div>
+        </form>
+    }
+}
+
+fn status_tone(status: DeliveryStatus) -> &'static str {
+    match status {
+        DeliveryStatus::Sent => "badge-good",
+        DeliveryStatus::Failed => "badge-bad",
+        DeliveryStatus::Pending | DeliveryStatus::Suppressed => "badge-warn",
+    }
+}
+
+#[component]
+fn DeliveriesCard() -> impl IntoView {
+    let api = use_api();
+    let list = RwSignal::new(Vec::<Delivery>::new());
+    let error = RwSignal::new(None::<AppError>);
+    let status = RwSignal::new(String::new());
+    let load = move || {
+        let query = DeliveryQuery {
+            status: Some(status.get_untracked()).filter(|s| !s.is_empty()),
+            limit: Some(100),
+            ..Default::default()
+        };
+        spawn_local(async move {
+            match api
+                .call(move |c| {
+                    let query = query.clone();
+                    async move { c.list_deliveries(&query).await }
+                })
+                .await
+            {
+                Ok(page) => {
+                    list.try_set(page.items);
+                    error.try_set(None);
+                }
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
+            }
+        });
+    };
+    load();
+    view! {
+        <section class="card" data-testid="notification-deliveries">
+            <div class="card-header">
+                <h2>"Delivery log"</h2>
+                <div style="display:flex;gap:0.5rem;align-items:center">
+                <select data-testid="delivery-status" aria-label="Status" style="width:auto" prop:value=move || status.get()
+                    on:change=move |ev| { status.set(event_target_value(&ev)); load(); }>
+                    <option value="">"All"</option>
+                    <option value="sent">"Sent"</option>
+                    <option value="pending">"Pending"</option>
+                    <option value="failed">"Failed"</option>
+                    <option value="suppressed">"Suppressed"</option>
+                </select>
+                <button class="button button-small button-ghost" on:click=move |_| load()><Icon name="refresh" />"Refresh"</button>
+                </div>
+            </div>
+            {move || error.get().map(|e| view! { <p class="form-error" role="alert"><Icon name="alert" />{e.message}</p> })}
+            <div class="table-wrap">
+                <table class="table table-cards">
+                    <thead><tr>
+                        <th scope="col">"When"</th><th scope="col">"Channel"</th><th scope="col">"Message"</th>
+                        <th scope="col">"Status"</th><th scope="col">"Attempts"</th><th scope="col">"Detail"</th>
+                    </tr></thead>
+                    <tbody>
+                        <For each=move || list.get() key=|d| format!("{d:?}") let:d>
+                            <tr data-testid="delivery-row" data-status=d.status.as_str()>
+                                <td data-label="When" title=local_time(&d.created_at)>{relative(&d.created_at)}</td>
+                                <td data-label="Channel">{d.channel_name.clone()}</td>
+                                <td data-label="Message" class="cell-strong">{d.message.title.clone()}</td>
+                                <td data-label="Status"><span class=format!("badge {}", status_tone(d.status))>{d.status.as_str()}</span></td>
+                                <td data-label="Attempts">{d.attempts}</td>
+                                <td data-label="Detail" class="cell-reason small">{d.reason.clone().or(d.last_error.clone()).unwrap_or_default()}</td>
+                            </tr>
+                        </For>
+                    </tbody>
+                </table>
+            </div>
+            <Show when=move || list.with(Vec::is_empty)>
+                <p class="muted empty-note">"Nothing delivered yet."</p>
+            </Show>
+        </section>
+    }
+}

@@ -1,0 +1,93 @@
+// Settings → Notifications and Silences: an admin adds a webhook channel and tests it (a local
+// receiver gets the message); an alert under an active silence shows up in the delivery log as
+// suppressed; the silence is created and expired from the UI.
+
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { test } from 'node:test';
+
+import { eventually, onCleanup, openBrowser, startServer } from './harness.mjs';
+
+async function signIn(page, { username, password }) {
+  await page.getByTestId('login-username').fill(username);
+  await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('logout').waitFor();
+}
+
+/** A webhook receiver on a free port that keeps what it was sent. */
+async function receiver(t) {
+  const received = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      received.push(JSON.parse(body));
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok');
+    });
+  });
+  await new Promise((done) => server.listen(0, '127.0.0.1', done));
+  onCleanup(t, () => new Promise((done) => server.close(done)));
+  return { url: `http://127.0.0.1:${server.address().port}/hook`, received };
+}
+
+test('an admin adds and tests a webhook channel, silences an alert and expires the silence', async (t) => {
+  const secret = 'e2e-alertmanager-token';
+  const server = await startServer(t, { env: { FLIGHTDECK_WEBHOOK_SECRET_ALERTMANAGER: secret } });
+  const hook = await receiver(t);
+  const browser = await openBrowser(t);
+  const { page } = browser;
+  page.setDefaultTimeout(15_000);
+
+  await page.goto(`${server.url}/settings/notifications`);
+  await signIn(page, server.admin);
+  await page.getByTestId('channel-new').click();
+  await page.getByTestId('channel-name').fill('ops-hook');
+  await page.getByTestId('channel-kind').selectOption('webhook');
+  await page.getByTestId('channel-url').fill(hook.url);
+  await page.getByTestId('channel-save').click();
+  const row = page.locator('[data-testid="channel-row"][data-name="ops-hook"]');
+  await row.waitFor();
+  await browser.snap('01-channel');
+  await row.getByTestId('channel-test').click();
+  await page.getByTestId('toast').filter({ hasText: 'Test message sent' }).waitFor();
+  assert.equal(hook.received.length, 1);
+  assert.match(hook.received[0].title, /\[TEST\].*ops-hook/);
+
+  // A silence from the UI, then an alert it covers: recorded, not sent.
+  await page.getByTestId('tab-silences').click();
+  await page.waitForURL(`${server.url}/settings/silences`);
+  await page.getByTestId('silence-new').click();
+  await page.getByTestId('silence-matchers').fill('service="checkout-api"');
+  await page.getByTestId('silence-comment').fill('failover drill');
+  await page.getByTestId('silence-save').click();
+  await page.locator('[data-testid="silence-row"][data-state="active"]').waitFor();
+  await browser.snap('02-silence');
+
+  const posted = await server.request('POST', '/api/v1/webhooks/alertmanager', {
+    token: secret,
+    json: {
+      version: '4', groupKey: 'g', truncatedAlerts: 0, status: 'firing', receiver: 'flightdeck',
+      groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am:9093',
+      alerts: [{
+        status: 'firing', labels: { alertname: 'HighErrorRate', service: 'checkout-api', severity: 'critical' },
+        annotations: { summary: 'errors are high' }, startsAt: '2026-11-25T10:00:00Z',
+        endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://prom/graph', fingerprint: 'e2e1',
+      }],
+    },
+  });
+  assert.equal(posted.status, 200);
+  await page.getByTestId('tab-notifications').click();
+  await eventually(async () => {
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    return (await page.locator('[data-testid="delivery-row"][data-status="suppressed"]').count()) === 1;
+  }, { message: 'a suppressed delivery in the log' });
+  await browser.snap('03-delivery-log');
+  assert.equal(hook.received.length, 1, 'nothing sent for the silenced alert');
+
+  await page.getByTestId('tab-silences').click();
+  await page.locator('[data-testid="silence-row"][data-state="active"]').getByTestId('silence-expire').click();
+  await page.locator('[data-testid="silence-row"][data-state="expired"]').waitFor();
+  await browser.snap('04-expired');
+});
