@@ -583,9 +583,12 @@ pub(crate) mod pg_batch {
         let sources: Vec<&str> = keys.iter().map(|k| k.0).collect();
         let fingerprints: Vec<&str> = keys.iter().map(|k| k.1).collect();
         let starts: Vec<DateTime<Utc>> = keys.iter().map(|k| episode_start(k.2)).collect();
+        // One index lookup per key (LATERAL): as `IN (SELECT … UNNEST …)` the planner chose a
+        // hash semi-join over a sequential scan of every alert ever stored.
         let rows: Vec<AlertRow> = sqlx::query_as(&format!(
-            "SELECT {ALERT_COLUMNS} FROM alerts WHERE (source, fingerprint, starts_at) IN \
-             (SELECT * FROM UNNEST($1::text[], $2::text[], $3::timestamptz[])) FOR UPDATE"
+            "SELECT a.* FROM UNNEST($1::text[], $2::text[], $3::timestamptz[]) AS k(s, f, t) \
+             CROSS JOIN LATERAL (SELECT {ALERT_COLUMNS} FROM alerts \
+             WHERE source = k.s AND fingerprint = k.f AND starts_at = k.t FOR UPDATE) AS a"
         ))
         .bind(sources)
         .bind(fingerprints)
