@@ -906,7 +906,7 @@ fn bench_alert(run: &str, sender: usize, batch: usize, i: usize) -> (String, ser
         "alertname": "BenchHighLatency",
         "instance": format!("host-{sender}-{batch}-{i}.bench.internal:9100"),
         "job": "node",
-        "severity": if i % 3 == 0 { "critical" } else { "warning" },
+        "severity": if i.is_multiple_of(3) { "critical" } else { "warning" },
         "service": "bench-unrouted",
         "bench_run": run,
     });
@@ -1179,7 +1179,7 @@ async fn health_grid(server: &Server, database_url: &str) -> anyhow::Result<Grid
         );
 
         let t = Instant::now();
-        let resp = client.get(&url).bearer_auth(&token).send().await?;
+        let resp = client.get(&url).bearer_auth(token).send().await?;
         let status = resp.status();
         let body = resp.bytes().await?;
         let grid_took = t.elapsed();

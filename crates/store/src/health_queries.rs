@@ -64,8 +64,9 @@ pub trait HealthQueries: Send {
         keys: &[(&str, &str, DateTime<Utc>)],
     ) -> StoreResult<Vec<Alert>>;
     /// Like [`HealthQueries::insert_alert`] for many: a conflict when any episode is already
-    /// stored (and then nothing is).
-    async fn insert_alerts(&mut self, alerts: &[Alert]) -> StoreResult<Vec<Alert>>;
+    /// stored (and then nothing is). Stored as given: pass `starts_at` to the millisecond and
+    /// other times to the microsecond (what PostgreSQL keeps) so the caller's copies equal the rows.
+    async fn insert_alerts(&mut self, alerts: &[Alert]) -> StoreResult<()>;
     async fn insert_alert_events(&mut self, events: &[AlertEvent]) -> StoreResult<()>;
     /// Like `Queries::insert_event` for many, in sequence order; the event lock is taken once.
     async fn insert_events(
@@ -303,8 +304,10 @@ pub(crate) const ALERT_EVENT_COLUMNS: &str =
 /// (`FOR UPDATE` on PostgreSQL, so two notifications about one episode — an HA pair — apply one
 /// after the other and the second sees the first's result; SQLite has one writer and needs nothing).
 /// `$event_lock` is the statement `Queries::insert_event` runs first (see `impl_queries!`).
+/// `$batch` is the module with the batched ingest statements for the database ([`pg_batch`],
+/// [`sqlite_batch`]).
 macro_rules! impl_health_queries {
-    ($wrapper:ident, $conn:ty, $row_lock:expr, $event_lock:expr) => {
+    ($wrapper:ident, $conn:ty, $row_lock:expr, $event_lock:expr, $batch:ident) => {
         #[async_trait::async_trait]
         impl<C> $crate::HealthQueries for $wrapper<C>
         where
@@ -544,80 +547,24 @@ macro_rules! impl_health_queries {
                 &mut self,
                 keys: &[(&str, &str, DateTime<Utc>)],
             ) -> StoreResult<Vec<Alert>> {
-                let mut found = Vec::new();
-                for chunk in keys.chunks($crate::health_queries::chunk_rows(3)) {
-                    // A row-value IN, not a join: `FOR UPDATE` then locks only `alerts` rows.
-                    let sql = format!(
-                        "SELECT {ALERT_COLUMNS} FROM alerts WHERE (source, fingerprint, starts_at) IN (VALUES {}) {}",
-                        $crate::health_queries::placeholders(chunk.len(), 3),
-                        $row_lock
-                    );
-                    let mut q = sqlx::query_as::<_, AlertRow>(&sql);
-                    for (source, fingerprint, starts_at) in chunk {
-                        q = q.bind(*source).bind(*fingerprint).bind(episode_start(*starts_at));
-                    }
-                    found.extend(alerts(q.fetch_all(&mut *self.0).await?)?);
+                if keys.is_empty() {
+                    return Ok(Vec::new());
                 }
-                Ok(found)
+                $crate::health_queries::$batch::alert_episodes(&mut *self.0, keys).await
             }
 
-            async fn insert_alerts(&mut self, new: &[Alert]) -> StoreResult<Vec<Alert>> {
-                let mut saved = Vec::with_capacity(new.len());
-                for chunk in new.chunks($crate::health_queries::chunk_rows(18)) {
-                    let sql = format!(
-                        "INSERT INTO alerts ({ALERT_COLUMNS}) VALUES {} RETURNING {ALERT_COLUMNS}",
-                        $crate::health_queries::placeholders(chunk.len(), 18)
-                    );
-                    let mut q = sqlx::query_as::<_, AlertRow>(&sql);
-                    for a in chunk {
-                        q = q
-                            .bind(a.id)
-                            .bind(&a.source)
-                            .bind(&a.fingerprint)
-                            .bind(episode_start(a.starts_at))
-                            .bind(&a.name)
-                            .bind(a.severity.as_str())
-                            .bind(a.source_status.as_str())
-                            .bind(a.state.as_str())
-                            .bind(i32::try_from(a.escalation_level).unwrap_or(i32::MAX))
-                            .bind(a.component.as_deref())
-                            .bind(Json(&a.labels))
-                            .bind(Json(&a.annotations))
-                            .bind(a.ends_at)
-                            .bind(a.acknowledged_by.as_deref())
-                            .bind(a.acknowledged_at)
-                            .bind(a.last_note.as_deref())
-                            .bind(a.received_at)
-                            .bind(a.updated_at);
-                    }
-                    saved.extend(alerts(q.fetch_all(&mut *self.0).await?)?);
+            async fn insert_alerts(&mut self, new: &[Alert]) -> StoreResult<()> {
+                if new.is_empty() {
+                    return Ok(());
                 }
-                Ok(saved)
+                $crate::health_queries::$batch::insert_alerts(&mut *self.0, new).await
             }
 
             async fn insert_alert_events(&mut self, events: &[AlertEvent]) -> StoreResult<()> {
-                for chunk in events.chunks($crate::health_queries::chunk_rows(10)) {
-                    let sql = format!(
-                        "INSERT INTO alert_events ({ALERT_EVENT_COLUMNS}) VALUES {}",
-                        $crate::health_queries::placeholders(chunk.len(), 10)
-                    );
-                    let mut q = sqlx::query(&sql);
-                    for e in chunk {
-                        q = q
-                            .bind(e.id)
-                            .bind(e.alert_id)
-                            .bind(e.at)
-                            .bind(&e.actor)
-                            .bind(&e.action)
-                            .bind(e.from_state.map(|s| s.as_str()))
-                            .bind(e.to_state.as_str())
-                            .bind(i32::try_from(e.escalation_level).unwrap_or(i32::MAX))
-                            .bind(e.target.as_deref())
-                            .bind(e.note.as_deref());
-                    }
-                    q.execute(&mut *self.0).await?;
+                if events.is_empty() {
+                    return Ok(());
                 }
-                Ok(())
+                $crate::health_queries::$batch::insert_alert_events(&mut *self.0, events).await
             }
 
             async fn insert_events(
@@ -632,21 +579,19 @@ macro_rules! impl_health_queries {
                 if !lock.is_empty() {
                     sqlx::query(lock).execute(&mut *self.0).await?;
                 }
-                let mut saved: Vec<flightdeck_model::LiveEvent> = Vec::with_capacity(events.len());
-                for chunk in events.chunks($crate::health_queries::chunk_rows(3)) {
-                    let sql = format!(
-                        "INSERT INTO events (kind, at, data) VALUES {} RETURNING seq, kind, at, data",
-                        $crate::health_queries::placeholders(chunk.len(), 3)
-                    );
-                    let mut q = sqlx::query_as::<_, $crate::queries::EventRow>(&sql);
-                    for (kind, data) in chunk {
-                        q = q.bind(*kind).bind(now).bind(Json(data));
-                    }
-                    saved.extend(q.fetch_all(&mut *self.0).await?.into_iter().map(Into::into));
-                }
-                // Sequence numbers follow the VALUES order; RETURNING's order is not promised.
-                saved.sort_by_key(|e| e.seq);
-                Ok(saved)
+                let mut seqs = $crate::health_queries::$batch::insert_events(&mut *self.0, events, now).await?;
+                // Sequence numbers follow the input order; RETURNING's order is not promised.
+                seqs.sort_unstable();
+                Ok(seqs
+                    .into_iter()
+                    .zip(events)
+                    .map(|(seq, (kind, data))| flightdeck_model::LiveEvent {
+                        seq,
+                        kind: (*kind).to_owned(),
+                        at: now,
+                        data: data.clone(),
+                    })
+                    .collect())
             }
 
             async fn live_alert_counts(&mut self) -> StoreResult<std::collections::BTreeMap<String, flightdeck_model::AlertCounts>> {
@@ -706,3 +651,232 @@ macro_rules! impl_health_queries {
 }
 
 pub(crate) use impl_health_queries;
+
+/// Batched ingest on PostgreSQL: arrays through `UNNEST`, so each statement's text is the same
+/// whatever the number of rows — prepared once per connection, planned once — instead of a new
+/// statement (parse, describe, plan thousands of parameters) for every batch size.
+pub(crate) mod pg_batch {
+    use super::*;
+    use sqlx::PgConnection;
+
+    pub(crate) async fn alert_episodes(
+        conn: &mut PgConnection,
+        keys: &[(&str, &str, DateTime<Utc>)],
+    ) -> StoreResult<Vec<Alert>> {
+        let sources: Vec<&str> = keys.iter().map(|k| k.0).collect();
+        let fingerprints: Vec<&str> = keys.iter().map(|k| k.1).collect();
+        let starts: Vec<DateTime<Utc>> = keys.iter().map(|k| episode_start(k.2)).collect();
+        // One index lookup per key (LATERAL): as `IN (SELECT … UNNEST …)` the planner chose a
+        // hash semi-join over a sequential scan of every alert ever stored.
+        let rows: Vec<AlertRow> = sqlx::query_as(&format!(
+            "SELECT a.* FROM UNNEST($1::text[], $2::text[], $3::timestamptz[]) AS k(s, f, t) \
+             CROSS JOIN LATERAL (SELECT {ALERT_COLUMNS} FROM alerts \
+             WHERE source = k.s AND fingerprint = k.f AND starts_at = k.t FOR UPDATE) AS a"
+        ))
+        .bind(sources)
+        .bind(fingerprints)
+        .bind(starts)
+        .fetch_all(conn)
+        .await?;
+        alerts(rows)
+    }
+
+    pub(crate) async fn insert_alerts(conn: &mut PgConnection, new: &[Alert]) -> StoreResult<()> {
+        let col = |f: fn(&Alert) -> String| new.iter().map(f).collect::<Vec<String>>();
+        let opt = |f: fn(&Alert) -> Option<String>| new.iter().map(f).collect::<Vec<_>>();
+        let json = |f: fn(&Alert) -> &BTreeMap<String, String>| {
+            new.iter().map(|a| Json(f(a))).collect::<Vec<_>>()
+        };
+        sqlx::query(&format!(
+            "INSERT INTO alerts ({ALERT_COLUMNS}) SELECT * FROM UNNEST($1::uuid[], $2::text[], \
+             $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int4[], \
+             $10::text[], $11::jsonb[], $12::jsonb[], $13::timestamptz[], $14::text[], $15::timestamptz[], \
+             $16::text[], $17::timestamptz[], $18::timestamptz[])"
+        ))
+        .bind(new.iter().map(|a| a.id).collect::<Vec<Uuid>>())
+        .bind(col(|a| a.source.clone()))
+        .bind(col(|a| a.fingerprint.clone()))
+        .bind(new.iter().map(|a| episode_start(a.starts_at)).collect::<Vec<_>>())
+        .bind(col(|a| a.name.clone()))
+        .bind(col(|a| a.severity.as_str().to_owned()))
+        .bind(col(|a| a.source_status.as_str().to_owned()))
+        .bind(col(|a| a.state.as_str().to_owned()))
+        .bind(
+            new.iter()
+                .map(|a| i32::try_from(a.escalation_level).unwrap_or(i32::MAX))
+                .collect::<Vec<i32>>(),
+        )
+        .bind(opt(|a| a.component.clone()))
+        .bind(json(|a| &a.labels))
+        .bind(json(|a| &a.annotations))
+        .bind(new.iter().map(|a| a.ends_at).collect::<Vec<_>>())
+        .bind(opt(|a| a.acknowledged_by.clone()))
+        .bind(new.iter().map(|a| a.acknowledged_at).collect::<Vec<_>>())
+        .bind(opt(|a| a.last_note.clone()))
+        .bind(new.iter().map(|a| a.received_at).collect::<Vec<_>>())
+        .bind(new.iter().map(|a| a.updated_at).collect::<Vec<_>>())
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn insert_alert_events(
+        conn: &mut PgConnection,
+        events: &[AlertEvent],
+    ) -> StoreResult<()> {
+        let opt = |f: fn(&AlertEvent) -> Option<String>| events.iter().map(f).collect::<Vec<_>>();
+        sqlx::query(&format!(
+            "INSERT INTO alert_events ({ALERT_EVENT_COLUMNS}) SELECT * FROM UNNEST($1::uuid[], \
+             $2::uuid[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int4[], \
+             $9::text[], $10::text[])"
+        ))
+        .bind(events.iter().map(|e| e.id).collect::<Vec<Uuid>>())
+        .bind(events.iter().map(|e| e.alert_id).collect::<Vec<Uuid>>())
+        .bind(events.iter().map(|e| e.at).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.actor.clone()).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.action.clone()).collect::<Vec<_>>())
+        .bind(opt(|e| e.from_state.map(|s| s.as_str().to_owned())))
+        .bind(events.iter().map(|e| e.to_state.as_str().to_owned()).collect::<Vec<_>>())
+        .bind(
+            events
+                .iter()
+                .map(|e| i32::try_from(e.escalation_level).unwrap_or(i32::MAX))
+                .collect::<Vec<i32>>(),
+        )
+        .bind(opt(|e| e.target.clone()))
+        .bind(opt(|e| e.note.clone()))
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn insert_events(
+        conn: &mut PgConnection,
+        events: &[(&str, serde_json::Value)],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<i64>> {
+        let seqs: Vec<i64> = sqlx::query_scalar(
+            "INSERT INTO events (kind, at, data) SELECT k, $2, d FROM UNNEST($1::text[], $3::jsonb[]) AS u(k, d) \
+             RETURNING seq",
+        )
+        .bind(events.iter().map(|e| e.0).collect::<Vec<&str>>())
+        .bind(now)
+        .bind(events.iter().map(|e| Json(&e.1)).collect::<Vec<_>>())
+        .fetch_all(conn)
+        .await?;
+        Ok(seqs)
+    }
+}
+
+/// Batched ingest on SQLite: multi-row `VALUES` (no arrays there), chunked under its parameter
+/// limit.
+pub(crate) mod sqlite_batch {
+    use super::*;
+    use sqlx::SqliteConnection;
+
+    pub(crate) async fn alert_episodes(
+        conn: &mut SqliteConnection,
+        keys: &[(&str, &str, DateTime<Utc>)],
+    ) -> StoreResult<Vec<Alert>> {
+        let mut found = Vec::new();
+        for chunk in keys.chunks(chunk_rows(3)) {
+            let sql = format!(
+                "SELECT {ALERT_COLUMNS} FROM alerts WHERE (source, fingerprint, starts_at) IN (VALUES {})",
+                placeholders(chunk.len(), 3),
+            );
+            let mut q = sqlx::query_as::<_, AlertRow>(&sql);
+            for (source, fingerprint, starts_at) in chunk {
+                q = q
+                    .bind(*source)
+                    .bind(*fingerprint)
+                    .bind(episode_start(*starts_at));
+            }
+            found.extend(alerts(q.fetch_all(&mut *conn).await?)?);
+        }
+        Ok(found)
+    }
+
+    pub(crate) async fn insert_alerts(
+        conn: &mut SqliteConnection,
+        new: &[Alert],
+    ) -> StoreResult<()> {
+        for chunk in new.chunks(chunk_rows(18)) {
+            let sql = format!(
+                "INSERT INTO alerts ({ALERT_COLUMNS}) VALUES {}",
+                placeholders(chunk.len(), 18)
+            );
+            let mut q = sqlx::query(&sql);
+            for a in chunk {
+                q = q
+                    .bind(a.id)
+                    .bind(&a.source)
+                    .bind(&a.fingerprint)
+                    .bind(episode_start(a.starts_at))
+                    .bind(&a.name)
+                    .bind(a.severity.as_str())
+                    .bind(a.source_status.as_str())
+                    .bind(a.state.as_str())
+                    .bind(i32::try_from(a.escalation_level).unwrap_or(i32::MAX))
+                    .bind(a.component.as_deref())
+                    .bind(Json(&a.labels))
+                    .bind(Json(&a.annotations))
+                    .bind(a.ends_at)
+                    .bind(a.acknowledged_by.as_deref())
+                    .bind(a.acknowledged_at)
+                    .bind(a.last_note.as_deref())
+                    .bind(a.received_at)
+                    .bind(a.updated_at);
+            }
+            q.execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn insert_alert_events(
+        conn: &mut SqliteConnection,
+        events: &[AlertEvent],
+    ) -> StoreResult<()> {
+        for chunk in events.chunks(chunk_rows(10)) {
+            let sql = format!(
+                "INSERT INTO alert_events ({ALERT_EVENT_COLUMNS}) VALUES {}",
+                placeholders(chunk.len(), 10)
+            );
+            let mut q = sqlx::query(&sql);
+            for e in chunk {
+                q = q
+                    .bind(e.id)
+                    .bind(e.alert_id)
+                    .bind(e.at)
+                    .bind(&e.actor)
+                    .bind(&e.action)
+                    .bind(e.from_state.map(|s| s.as_str()))
+                    .bind(e.to_state.as_str())
+                    .bind(i32::try_from(e.escalation_level).unwrap_or(i32::MAX))
+                    .bind(e.target.as_deref())
+                    .bind(e.note.as_deref());
+            }
+            q.execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn insert_events(
+        conn: &mut SqliteConnection,
+        events: &[(&str, serde_json::Value)],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<i64>> {
+        let mut seqs = Vec::with_capacity(events.len());
+        for chunk in events.chunks(chunk_rows(3)) {
+            let sql = format!(
+                "INSERT INTO events (kind, at, data) VALUES {} RETURNING seq",
+                placeholders(chunk.len(), 3)
+            );
+            let mut q = sqlx::query_scalar::<_, i64>(&sql);
+            for (kind, data) in chunk {
+                q = q.bind(*kind).bind(now).bind(Json(data));
+            }
+            seqs.extend(q.fetch_all(&mut *conn).await?);
+        }
+        Ok(seqs)
+    }
+}

@@ -61,7 +61,8 @@ impl_health_queries!(
     PgConn,
     PgConnection,
     "FOR UPDATE",
-    "SELECT pg_advisory_xact_lock(1178945878)"
+    "SELECT pg_advisory_xact_lock(1178945878)",
+    pg_batch
 );
 crate::slo_queries::impl_slo_queries!(PgConn, PgConnection);
 crate::notify_queries::impl_notify_queries!(PgConn, PgConnection);

@@ -52,7 +52,7 @@ pub(crate) struct SqliteConn<C>(C);
 // SQLite serialises writers itself (one writer pool connection), so no lock is needed.
 impl_queries!(SqliteConn, SqliteConnection, "");
 impl_deploy_queries!(SqliteConn, Sqlite, SqliteConnection, "");
-impl_health_queries!(SqliteConn, SqliteConnection, "", "");
+impl_health_queries!(SqliteConn, SqliteConnection, "", "", sqlite_batch);
 crate::slo_queries::impl_slo_queries!(SqliteConn, SqliteConnection);
 crate::notify_queries::impl_notify_queries!(SqliteConn, SqliteConnection);
 

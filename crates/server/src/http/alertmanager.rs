@@ -16,7 +16,7 @@ use std::{
 };
 
 use actix_web::{HttpRequest, post, web};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, DurationRound, Utc};
 use flightdeck_domain::health::{
     alerts::{self as dalerts, Ingest, SourceAlert, SourceStatus},
     matchers,
@@ -462,7 +462,9 @@ struct Slot {
 /// new ones, their history and the live events, update the changed ones, roll up the touched
 /// components.
 async fn apply(store: &dyn Store, hub: &Hub, jobs: &[Job]) -> ApiResult<Vec<u32>> {
-    let now = Utc::now();
+    // To the microsecond, as stored: new rows are written without reading them back, so the
+    // copies in the live events must equal the rows.
+    let now = micros(Utc::now());
     let mut tx = store.begin().await?;
     let routes = routing(&tx.list_components().await?);
     let keys: Vec<(&str, &str, DateTime<Utc>)> = jobs
@@ -522,8 +524,8 @@ async fn apply(store: &dyn Store, hub: &Hub, jobs: &[Job]) -> ApiResult<Vec<u32>
                         component,
                         labels: ep.labels,
                         annotations: ep.annotations,
-                        starts_at: ep.starts_at,
-                        ends_at: ep.ends_at,
+                        starts_at: dalerts_start(ep.starts_at),
+                        ends_at: ep.ends_at.map(micros),
                         acknowledged_by: None,
                         acknowledged_at: None,
                         last_note: None,
@@ -545,7 +547,7 @@ async fn apply(store: &dyn Store, hub: &Hub, jobs: &[Job]) -> ApiResult<Vec<u32>
                     slot.alert = Alert {
                         source_status: convert(ep.source_status),
                         state: convert(ep.state),
-                        ends_at: ep.ends_at,
+                        ends_at: ep.ends_at.map(micros),
                         annotations: ep.annotations,
                         updated_at: now,
                         ..slot.alert.clone()
@@ -584,7 +586,7 @@ async fn apply(store: &dyn Store, hub: &Hub, jobs: &[Job]) -> ApiResult<Vec<u32>
         .filter(|s| s.new)
         .map(|s| s.alert.clone())
         .collect();
-    let mut saved: HashMap<uuid::Uuid, Alert> = match tx.insert_alerts(&new).await {
+    match tx.insert_alerts(&new).await {
         // Another replica stored one of these episodes meanwhile: start over.
         Err(StoreError::Conflict { .. }) => {
             return Err(ApiError::Conflict(
@@ -593,9 +595,7 @@ async fn apply(store: &dyn Store, hub: &Hub, jobs: &[Job]) -> ApiResult<Vec<u32>
         }
         other => other?,
     }
-    .into_iter()
-    .map(|a| (a.id, a))
-    .collect();
+    let mut saved: HashMap<uuid::Uuid, Alert> = new.into_iter().map(|a| (a.id, a)).collect();
     for slot in slots.values().filter(|s| s.dirty) {
         let alert = tx.update_alert(&slot.alert).await?;
         saved.insert(alert.id, alert);
@@ -611,6 +611,17 @@ async fn apply(store: &dyn Store, hub: &Hub, jobs: &[Job]) -> ApiResult<Vec<u32>
     tx.commit().await?;
     hub.publish(published);
     Ok(changed)
+}
+
+fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(chrono::TimeDelta::microseconds(1))
+        .unwrap_or(t)
+}
+
+/// An episode's start as stored: to the millisecond (see `dalerts::episode_key`).
+fn dalerts_start(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(chrono::TimeDelta::milliseconds(1))
+        .unwrap_or(t)
 }
 
 /// The source's part of an alert's history: it fired, or it resolved.

@@ -730,3 +730,62 @@ async fn live_alert_counts_group_by_component_and_severity_and_skip_resolved_one
     })
     .await;
 }
+
+#[tokio::test]
+async fn alert_batches_are_stored_found_and_refused_whole() {
+    on_both(|store| async move {
+        let start = chrono::DateTime::parse_from_rfc3339("2026-11-25T10:00:00.123456789Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let batch: Vec<_> = (0..3)
+            .map(|i| new_alert(&format!("b{i}"), start + Duration::seconds(i)))
+            .collect();
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_alerts(&batch).await.unwrap();
+        let events: Vec<_> = (0..3)
+            .map(|i| ("alert.updated", json!({ "i": i })))
+            .collect();
+        let live = tx.insert_events(&events, Utc::now()).await.unwrap();
+        tx.commit().await.unwrap();
+        // In the order given, with increasing sequence numbers.
+        assert_eq!(
+            live.iter()
+                .map(|e| e.data["i"].as_i64().unwrap())
+                .collect::<Vec<_>>(),
+            [0, 1, 2]
+        );
+        assert!(live.windows(2).all(|w| w[0].seq < w[1].seq));
+
+        let mut db = store.conn().await.unwrap();
+        // Found by the nanosecond start; an unknown key finds nothing.
+        let keys = [
+            ("alertmanager", "b0", start),
+            ("alertmanager", "b2", start + Duration::seconds(2)),
+            ("alertmanager", "b1", start + Duration::minutes(9)),
+        ];
+        let mut found: Vec<_> = db
+            .alert_episodes(&keys)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.fingerprint)
+            .collect();
+        found.sort();
+        assert_eq!(found, ["b0", "b2"]);
+
+        // One episode already stored: the whole batch is a conflict and none of it is stored.
+        let again = vec![
+            new_alert("b3", start),
+            new_alert("b1", start + Duration::seconds(1)),
+        ];
+        let err = db.insert_alerts(&again).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
+        assert!(
+            db.alert_episodes(&[("alertmanager", "b3", start)])
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    })
+    .await;
+}
