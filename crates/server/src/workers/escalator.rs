@@ -27,7 +27,7 @@ use crate::{
         components::{convert, episode, recompute, to_json},
     },
     state::AppState,
-    workers::slo_poller::try_lease,
+    workers::lease,
 };
 
 pub const LEASE_KEY: &str = "flightdeck:lease:escalator";
@@ -53,7 +53,7 @@ pub async fn run(state: Arc<AppState>) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        if !holds_lease(&state, &replica, interval).await {
+        if !lease::held(&state, LEASE_KEY, &replica, interval * 2).await {
             continue;
         }
         match round(&state, after, Utc::now()).await {
@@ -65,19 +65,6 @@ pub async fn run(state: Arc<AppState>) {
             Err(e) => {
                 tracing::error!(error = %e, "auto-escalation round failed; retrying next interval")
             }
-        }
-    }
-}
-
-async fn holds_lease(state: &AppState, replica: &str, interval: Duration) -> bool {
-    let Some(pool) = &state.redis else {
-        return true;
-    };
-    match try_lease(pool, LEASE_KEY, replica, interval * 2).await {
-        Ok(held) => held,
-        Err(e) => {
-            tracing::warn!(error = %e, "Redis unreachable for the escalator lease; escalating anyway");
-            true
         }
     }
 }

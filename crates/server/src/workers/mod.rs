@@ -5,6 +5,7 @@
 pub mod escalator;
 pub mod inbox;
 pub mod inbox_writer;
+pub mod lease;
 pub mod notifier;
 pub mod slo_poller;
 pub mod status_clock;

@@ -81,7 +81,7 @@ pub async fn run(state: Arc<AppState>) {
                 ticker.tick().await;
             }
         }
-        if !holds_lease(&state, &replica, lease_ttl).await {
+        if !super::lease::held(&state, LEASE_KEY, &replica, lease_ttl).await {
             continue;
         }
         if let Err(e) = plan_new_events(&state, &mut gap).await {
@@ -89,19 +89,6 @@ pub async fn run(state: Arc<AppState>) {
         }
         if let Err(e) = send_due(&state, &sender, &policy).await {
             tracing::error!(error = %e, "notifier: sending deliveries failed; retrying");
-        }
-    }
-}
-
-async fn holds_lease(state: &AppState, replica: &str, ttl: Duration) -> bool {
-    let Some(pool) = &state.redis else {
-        return true;
-    };
-    match super::slo_poller::try_lease(pool, LEASE_KEY, replica, ttl).await {
-        Ok(held) => held,
-        Err(e) => {
-            tracing::warn!(error = %e, "Redis unreachable for the notifier lease; working anyway");
-            true
         }
     }
 }

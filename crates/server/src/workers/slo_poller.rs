@@ -25,16 +25,11 @@ use crate::{
         slos::{SLO_UPDATED, domain_slo},
     },
     state::AppState,
+    workers::lease,
 };
 
 pub const LEASE_KEY: &str = "flightdeck:lease:slo-poller";
 const PROMETHEUS_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Takes the lease, or renews it when this replica holds it; 1 when held afterwards.
-const LEASE_SCRIPT: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
-     redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 \
-     elseif redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 \
-     else return 0 end";
 
 /// Runs until the process ends.
 pub async fn run(state: Arc<AppState>, prometheus_url: String) {
@@ -52,47 +47,13 @@ pub async fn run(state: Arc<AppState>, prometheus_url: String) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        if !holds_lease(&state, &replica, interval).await {
+        if !lease::held(&state, LEASE_KEY, &replica, interval * 2).await {
             continue;
         }
         if let Err(e) = round(&state, &evaluator, Utc::now()).await {
             tracing::error!(error = %e, "SLO poll round failed; retrying next interval");
         }
     }
-}
-
-async fn holds_lease(state: &AppState, replica: &str, interval: Duration) -> bool {
-    let Some(pool) = &state.redis else {
-        return true;
-    };
-    match try_lease(pool, LEASE_KEY, replica, interval * 2).await {
-        Ok(held) => held,
-        Err(e) => {
-            tracing::warn!(error = %e, "Redis unreachable for the SLO poller lease; polling anyway");
-            true
-        }
-    }
-}
-
-/// Takes `key` for `replica` for `ttl` when it is free, or renews it when `replica` holds it;
-/// whether `replica` holds it afterwards.
-pub async fn try_lease(
-    pool: &deadpool_redis::Pool,
-    key: &str,
-    replica: &str,
-    ttl: Duration,
-) -> anyhow::Result<bool> {
-    let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-    let mut conn = pool.get().await?;
-    let held: i64 = deadpool_redis::redis::cmd("EVAL")
-        .arg(LEASE_SCRIPT)
-        .arg(1)
-        .arg(key)
-        .arg(replica)
-        .arg(ttl_ms)
-        .query_async(&mut conn)
-        .await?;
-    Ok(held == 1)
 }
 
 /// Evaluates every SLO once.

@@ -12,7 +12,7 @@ use std::{collections::BTreeSet, sync::Arc, time::Duration};
 use chrono::{DateTime, Utc};
 use flightdeck_model::ComponentStatus;
 
-use crate::{http::components::recompute, state::AppState, workers::slo_poller::try_lease};
+use crate::{http::components::recompute, state::AppState, workers::lease};
 
 pub const LEASE_KEY: &str = "flightdeck:lease:status-clock";
 
@@ -24,14 +24,8 @@ pub async fn run(state: Arc<AppState>) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        if let Some(pool) = &state.redis {
-            match try_lease(pool, LEASE_KEY, &replica, interval * 2).await {
-                Ok(false) => continue,
-                Ok(true) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "Redis unreachable for the status clock lease; running anyway")
-                }
-            }
+        if !lease::held(&state, LEASE_KEY, &replica, interval * 2).await {
+            continue;
         }
         match round(&state, Utc::now()).await {
             Ok(0) => {}

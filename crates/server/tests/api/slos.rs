@@ -396,7 +396,7 @@ async fn the_slo_follows_a_real_prometheus_and_the_component_status_changes_live
 
 #[tokio::test]
 async fn the_poller_lease_is_held_by_one_replica_renewed_by_it_and_free_after_its_ttl() {
-    use flightdeck_server::workers::slo_poller::try_lease;
+    use flightdeck_server::workers::lease::try_lease;
     let pool = deadpool_redis::Config::from_url("redis://127.0.0.1:6379")
         .create_pool(Some(deadpool_redis::Runtime::Tokio1))
         .unwrap();
