@@ -18,6 +18,10 @@ pub trait HealthQueries: Send {
     // --- components ---
     async fn insert_component(&mut self, new: &NewComponent) -> StoreResult<Component>;
     async fn component_by_slug(&mut self, slug: &str) -> StoreResult<Option<Component>>;
+    /// Like [`HealthQueries::component_by_slug`], locking the row until the transaction ends
+    /// (PostgreSQL), so a status rollup computed after it sees every alert committed before it
+    /// and no concurrent rollup of the component can overwrite it with an older view.
+    async fn component_for_update(&mut self, slug: &str) -> StoreResult<Option<Component>>;
     /// Every component by slug.
     async fn list_components(&mut self) -> StoreResult<Vec<Component>>;
     async fn update_component(
@@ -342,6 +346,17 @@ macro_rules! impl_health_queries {
             async fn component_by_slug(&mut self, slug: &str) -> StoreResult<Option<Component>> {
                 let row: Option<ComponentRow> = sqlx::query_as(&format!(
                     "SELECT {COMPONENT_COLUMNS} FROM components WHERE slug = $1"
+                ))
+                .bind(slug)
+                .fetch_optional(&mut *self.0)
+                .await?;
+                row.map(ComponentRow::into_component).transpose()
+            }
+
+            async fn component_for_update(&mut self, slug: &str) -> StoreResult<Option<Component>> {
+                let row: Option<ComponentRow> = sqlx::query_as(&format!(
+                    "SELECT {COMPONENT_COLUMNS} FROM components WHERE slug = $1 {}",
+                    $row_lock
                 ))
                 .bind(slug)
                 .fetch_optional(&mut *self.0)

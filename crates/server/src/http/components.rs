@@ -114,7 +114,10 @@ pub(crate) async fn recompute(
 ) -> ApiResult<Vec<(&'static str, serde_json::Value)>> {
     let mut events = Vec::new();
     for slug in slugs {
-        let Some(component) = tx.component_by_slug(slug).await? else {
+        // Locked before its alerts are read (slugs in order, after any alert rows: the order
+        // every writer takes them in), so concurrent rollups of one component — the alert
+        // writer, triage, the escalator — run one after the other and the last sees everything.
+        let Some(component) = tx.component_for_update(slug).await? else {
             continue;
         };
         let live = tx.live_alerts(slug).await?;
