@@ -22,6 +22,9 @@ pub trait HealthQueries: Send {
     /// (PostgreSQL), so a status rollup computed after it sees every alert committed before it
     /// and no concurrent rollup of the component can overwrite it with an older view.
     async fn component_for_update(&mut self, slug: &str) -> StoreResult<Option<Component>>;
+    /// How many components there are and when the latest changed: a cheap check of whether a
+    /// copy of the catalog (the alert writer's routes) is still current.
+    async fn components_stamp(&mut self) -> StoreResult<(i64, Option<DateTime<Utc>>)>;
     /// Every component by slug.
     async fn list_components(&mut self) -> StoreResult<Vec<Component>>;
     async fn update_component(
@@ -362,6 +365,12 @@ macro_rules! impl_health_queries {
                 .fetch_optional(&mut *self.0)
                 .await?;
                 row.map(ComponentRow::into_component).transpose()
+            }
+
+            async fn components_stamp(&mut self) -> StoreResult<(i64, Option<DateTime<Utc>>)> {
+                Ok(sqlx::query_as("SELECT COUNT(*), MAX(updated_at) FROM components")
+                    .fetch_one(&mut *self.0)
+                    .await?)
             }
 
             async fn list_components(&mut self) -> StoreResult<Vec<Component>> {

@@ -389,7 +389,38 @@ impl AlertWriter {
     }
 }
 
+/// The routing table and the catalog stamp it was built at. Reading and parsing every
+/// component's matchers for each batch would cost more than the batch with 10,000 components;
+/// the stamp (count and latest change) is one aggregate, and any create or change moves it. A
+/// change written by a replica whose clock lags might not move the latest change, so the table
+/// is also rebuilt every [`ROUTES_MAX_AGE`].
+#[derive(Default)]
+struct Routes {
+    stamp: Option<(i64, Option<DateTime<Utc>>)>,
+    loaded: Option<std::time::Instant>,
+    table: Vec<matchers::ComponentMatchers>,
+}
+
+const ROUTES_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl Routes {
+    async fn current(
+        &mut self,
+        tx: &mut dyn flightdeck_store::Tx,
+    ) -> ApiResult<&[matchers::ComponentMatchers]> {
+        let stamp = tx.components_stamp().await?;
+        let fresh = self.loaded.is_some_and(|at| at.elapsed() < ROUTES_MAX_AGE);
+        if self.stamp != Some(stamp) || !fresh {
+            self.table = routing(&tx.list_components().await?);
+            self.stamp = Some(stamp);
+            self.loaded = Some(std::time::Instant::now());
+        }
+        Ok(&self.table)
+    }
+}
+
 async fn run(store: Arc<dyn Store>, hub: Arc<Hub>, mut rx: mpsc::Receiver<(Job, Reply)>) {
+    let mut routes = Routes::default();
     while let Some(first) = rx.recv().await {
         let mut size = first.0.alerts.len();
         let mut batch = vec![first];
@@ -404,7 +435,7 @@ async fn run(store: Arc<dyn Store>, hub: Arc<Hub>, mut rx: mpsc::Receiver<(Job, 
             }
         }
         let (jobs, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-        match apply_retrying(store.as_ref(), &hub, &jobs).await {
+        match apply_retrying(store.as_ref(), &hub, &mut routes, &jobs).await {
             Ok(changed) => {
                 for (reply, changed) in replies.into_iter().zip(changed) {
                     let _ = reply.send(Ok(changed));
@@ -413,9 +444,14 @@ async fn run(store: Arc<dyn Store>, hub: Arc<Hub>, mut rx: mpsc::Receiver<(Job, 
             // One notification's failure must not fail the others: apply them one by one.
             Err(_) if jobs.len() > 1 => {
                 for (job, reply) in jobs.iter().zip(replies) {
-                    let result = apply_retrying(store.as_ref(), &hub, std::slice::from_ref(job))
-                        .await
-                        .map(|c| c[0]);
+                    let result = apply_retrying(
+                        store.as_ref(),
+                        &hub,
+                        &mut routes,
+                        std::slice::from_ref(job),
+                    )
+                    .await
+                    .map(|c| c[0]);
                     let _ = reply.send(result);
                 }
             }
@@ -431,12 +467,13 @@ async fn run(store: Arc<dyn Store>, hub: Arc<Hub>, mut rx: mpsc::Receiver<(Job, 
 async fn apply_retrying(
     store: &dyn Store,
     hub: &Hub,
+    routes: &mut Routes,
     jobs: &[Job],
 ) -> Result<Vec<u32>, WriteError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match apply(store, hub, jobs).await {
+        match apply(store, hub, routes, jobs).await {
             Ok(changed) => return Ok(changed),
             Err(ApiError::Conflict(_)) if attempt < ATTEMPTS => continue,
             Err(ApiError::Conflict(_)) => return Err(WriteError::Conflict),
@@ -461,12 +498,17 @@ struct Slot {
 /// A fixed number of statements whatever the number of alerts: read the episodes, insert the
 /// new ones, their history and the live events, update the changed ones, roll up the touched
 /// components.
-async fn apply(store: &dyn Store, hub: &Hub, jobs: &[Job]) -> ApiResult<Vec<u32>> {
+async fn apply(
+    store: &dyn Store,
+    hub: &Hub,
+    routes: &mut Routes,
+    jobs: &[Job],
+) -> ApiResult<Vec<u32>> {
     // To the microsecond, as stored: new rows are written without reading them back, so the
     // copies in the live events must equal the rows.
     let now = micros(Utc::now());
     let mut tx = store.begin().await?;
-    let routes = routing(&tx.list_components().await?);
+    let routes = routes.current(&mut *tx).await?;
     let keys: Vec<(&str, &str, DateTime<Utc>)> = jobs
         .iter()
         .flat_map(|j| {
@@ -511,7 +553,7 @@ async fn apply(store: &dyn Store, hub: &Hub, jobs: &[Job]) -> ApiResult<Vec<u32>
                 dalerts::ingest(slot.as_ref().map(|s| episode(&s.alert)).as_ref(), incoming);
             let (alert, from, action, opened) = match (outcome, slot) {
                 (Ingest::New(ep), _) => {
-                    let component = matchers::route(&ep.labels, &routes).map(|r| r.component);
+                    let component = matchers::route(&ep.labels, routes).map(|r| r.component);
                     let alert = Alert {
                         id: uuid::Uuid::now_v7(),
                         source: job.source.clone(),

@@ -233,6 +233,63 @@ async fn notifications_open_route_and_resolve_episodes_and_repeats_change_nothin
     }
 }
 
+async fn routed_to(app: &TestApp, fingerprint: &str) -> Option<String> {
+    feed(app, "")
+        .await
+        .into_iter()
+        .find(|a| a.fingerprint == fingerprint)
+        .unwrap_or_else(|| panic!("{fingerprint} is in the feed"))
+        .component
+}
+
+/// The writer keeps its routing table between notifications; a component created or
+/// re-matched in between must route the very next alert.
+#[tokio::test]
+async fn routing_follows_components_created_and_rematched_between_notifications() {
+    for backend in BACKENDS {
+        let app = app_with_secret(backend).await;
+        let fire = |fingerprint: &str| {
+            payload(
+                vec![am_alert(
+                    "firing",
+                    fingerprint,
+                    "2026-11-25T10:00:00.000Z",
+                    checkout_labels("warning"),
+                )],
+                0,
+            )
+        };
+        notify(&app, &fire("f1")).await;
+        assert_eq!(routed_to(&app, "f1").await, None, "no component yet");
+
+        seed_checkout(&app).await;
+        notify(&app, &fire("f2")).await;
+        assert_eq!(routed_to(&app, "f2").await.as_deref(), Some("checkout"));
+
+        create_component(&app, json!({ "slug": "payments", "name": "Payments" })).await;
+        let patched = app
+            .admin
+            .request(reqwest::Method::PATCH, "/api/v1/components/checkout")
+            .unwrap()
+            .json(&json!({ "matchers": ["service=\"cart-api\""] }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(patched.status(), 200);
+        let patched = app
+            .admin
+            .request(reqwest::Method::PATCH, "/api/v1/components/payments")
+            .unwrap()
+            .json(&json!({ "matchers": ["service=\"checkout-api\""] }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(patched.status(), 200);
+        notify(&app, &fire("f3")).await;
+        assert_eq!(routed_to(&app, "f3").await.as_deref(), Some("payments"));
+    }
+}
+
 #[tokio::test]
 async fn refused_notifications_are_401_400_422_or_413_and_write_nothing() {
     for backend in BACKENDS {
