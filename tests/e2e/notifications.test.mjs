@@ -46,9 +46,25 @@ test('an admin adds and tests a webhook channel, silences an alert and expires t
   await page.getByTestId('channel-name').fill('ops-hook');
   await page.getByTestId('channel-kind').selectOption('webhook');
   await page.getByTestId('channel-url').fill(hook.url);
+  // Filters and a secret header from the form: resolutions too, no deployments, critical only,
+  // production only (for deployments; alerts are not filtered by environment).
+  await page.getByTestId('channel-headers').fill('X-Team-Token: e2e-secret-token');
+  await page.locator('[data-testid="channel-events"] input[data-event="alert.resolved"]').check();
+  await page.locator('[data-testid="channel-events"] input[data-event="deployment.failed"]').uncheck();
+  await page.getByTestId('channel-min-severity').selectOption('critical');
+  await page.getByTestId('channel-environments').fill('production');
+  await browser.snap('01-channel-form');
   await page.getByTestId('channel-save').click();
   const row = page.locator('[data-testid="channel-row"][data-name="ops-hook"]');
   await row.waitFor();
+  const { access_token: adminToken } = await server.login();
+  const channels = await server.request('GET', '/api/v1/notification-channels', { token: adminToken });
+  assert.equal(channels.status, 200, JSON.stringify(channels.body));
+  const stored = (channels.body.items ?? channels.body).find((c) => c.name === 'ops-hook');
+  assert.deepEqual([...stored.filters.events].sort(), ['alert.escalated', 'alert.firing', 'alert.resolved']);
+  assert.equal(stored.filters.min_severity, 'critical');
+  assert.deepEqual(stored.filters.environments, ['production']);
+  assert.deepEqual(stored.config.headers, [{ name: 'X-Team-Token', value: '********', secret: true }]);
   await browser.snap('01-channel');
   await row.getByTestId('channel-test').click();
   await page.getByTestId('toast').filter({ hasText: 'Test message sent' }).waitFor();

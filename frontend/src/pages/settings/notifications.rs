@@ -3,8 +3,8 @@
 //! back by a silence or maintenance window.
 
 use flightdeck_model::{
-    ChannelConfig, ChannelFilters, ChannelRequest, Delivery, DeliveryQuery, DeliveryStatus,
-    NotificationChannel, Role, SmtpTls,
+    AlertSeverity, ChannelConfig, ChannelFilters, ChannelRequest, Delivery, DeliveryQuery,
+    DeliveryStatus, NotificationChannel, NotifyEvent, Role, SmtpTls, WebhookHeader,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -123,6 +123,42 @@ fn ChannelsCard() -> impl IntoView {
     }
 }
 
+const EVENT_CHOICES: [(NotifyEvent, &str); 4] = [
+    (NotifyEvent::AlertFiring, "an alert fires"),
+    (NotifyEvent::AlertEscalated, "an alert is escalated"),
+    (NotifyEvent::AlertResolved, "an alert resolves"),
+    (NotifyEvent::DeploymentFailed, "a deployment fails"),
+];
+
+fn opt(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+fn list(s: &str) -> Vec<String> {
+    s.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn parse_headers(s: &str) -> Result<Vec<WebhookHeader>, String> {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|line| match line.split_once(':') {
+            Some((name, value)) if !name.trim().is_empty() && !value.trim().is_empty() => {
+                Ok(WebhookHeader {
+                    name: name.trim().to_owned(),
+                    value: value.trim().to_owned(),
+                    secret: true,
+                })
+            }
+            _ => Err(format!("header “{line}”: write it as `Name: value`")),
+        })
+        .collect()
+}
+
 #[component]
 fn ChannelForm(adding: RwSignal<bool>, saved: Callback<()>) -> impl IntoView {
     let api = use_api();
@@ -134,12 +170,26 @@ fn ChannelForm(adding: RwSignal<bool>, saved: Callback<()>) -> impl IntoView {
     let port = RwSignal::new("587".to_owned());
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
+    let tls = RwSignal::new("starttls".to_owned());
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    // `Name: value` per line; the values are stored as secrets (masked when read back), since a
+    // header on a webhook is nearly always a token.
+    let headers = RwSignal::new(String::new());
+    let events = RwSignal::new(ChannelFilters::default().events);
+    let min_severity = RwSignal::new("warning".to_owned());
+    let components = RwSignal::new(String::new());
+    let environments = RwSignal::new(String::new());
     let error = RwSignal::new(None::<AppError>);
     let save = Action::new_local(move |_: &()| async move {
+        let headers = match parse_headers(&headers.get_untracked()) {
+            Ok(h) => h,
+            Err(message) => return Err(AppError::new(message)),
+        };
         let config = match kind.get_untracked().as_str() {
             "webhook" => ChannelConfig::Webhook {
                 url: url.get_untracked().trim().to_owned(),
-                headers: Vec::new(),
+                headers,
             },
             "email" => ChannelConfig::Email {
                 host: host.get_untracked().trim().to_owned(),
@@ -152,9 +202,13 @@ fn ChannelForm(adding: RwSignal<bool>, saved: Callback<()>) -> impl IntoView {
                     .filter(|s| !s.is_empty())
                     .map(str::to_owned)
                     .collect(),
-                tls: SmtpTls::Starttls,
-                username: None,
-                password: None,
+                tls: match tls.get_untracked().as_str() {
+                    "none" => SmtpTls::None,
+                    "tls" => SmtpTls::Tls,
+                    _ => SmtpTls::Starttls,
+                },
+                username: opt(&username.get_untracked()),
+                password: opt(&password.get_untracked()),
             },
             _ => ChannelConfig::Slack {
                 webhook_url: url.get_untracked().trim().to_owned(),
@@ -163,7 +217,16 @@ fn ChannelForm(adding: RwSignal<bool>, saved: Callback<()>) -> impl IntoView {
         let body = ChannelRequest {
             name: name.get_untracked().trim().to_owned(),
             config,
-            filters: ChannelFilters::default(),
+            filters: ChannelFilters {
+                events: events.get_untracked(),
+                min_severity: match min_severity.get_untracked().as_str() {
+                    "critical" => AlertSeverity::Critical,
+                    "info" => AlertSeverity::Info,
+                    _ => AlertSeverity::Warning,
+                },
+                components: list(&components.get_untracked()),
+                environments: list(&environments.get_untracked()),
+            },
             enabled: true,
         };
         api.call(move |c| {
@@ -206,8 +269,49 @@ fn ChannelForm(adding: RwSignal<bool>, saved: Callback<()>) -> impl IntoView {
                     <input type="email" required placeholder="flightdeck@example.com" data-testid="channel-from" bind:value=from /></label>
                 <label class="field"><span class="field-label">"To (comma-separated)"</span>
                     <input type="text" required placeholder="oncall@example.com" data-testid="channel-to" bind:value=to /></label>
+                <label class="field"><span class="field-label">"Encryption"</span>
+                    <select data-testid="channel-tls" prop:value=move || tls.get() on:change=move |ev| tls.set(event_target_value(&ev))>
+                        <option value="starttls">"STARTTLS (587)"</option>
+                        <option value="tls">"TLS (465)"</option>
+                        <option value="none">"None (trusted relay)"</option>
+                    </select></label>
+                <label class="field"><span class="field-label">"Username (optional)"</span>
+                    <input type="text" autocomplete="off" data-testid="channel-username" bind:value=username /></label>
+                <label class="field"><span class="field-label">"Password (optional)"</span>
+                    <input type="password" autocomplete="new-password" data-testid="channel-password" bind:value=password /></label>
             </Show>
-            <p class="muted small field-wide">"Sends firing alerts (warning and up), escalations and failed deployments. Headers, credentials and filters can be set through the API."</p>
+            <Show when=move || kind.get() == "webhook">
+                <label class="field field-wide"><span class="field-label">"Headers (Name: value, one per line; stored as secrets)"</span>
+                    <textarea rows="2" class="mono" placeholder="Authorization: Bearer …" data-testid="channel-headers"
+                        prop:value=move || headers.get() on:input=move |ev| headers.set(event_target_value(&ev))></textarea></label>
+            </Show>
+            <fieldset class="field field-wide" data-testid="channel-events">
+                <legend class="field-label">"Send on"</legend>
+                {EVENT_CHOICES.iter().map(|&(event, label)| view! {
+                    <label class="checkbox">
+                        <input type="checkbox" data-event=event.as_str()
+                            prop:checked=move || events.with(|e| e.contains(&event))
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                events.update(|e| {
+                                    e.retain(|x| *x != event);
+                                    if on { e.push(event); }
+                                });
+                            } />
+                        {label}
+                    </label>
+                }).collect_view()}
+            </fieldset>
+            <label class="field"><span class="field-label">"Alerts from severity"</span>
+                <select data-testid="channel-min-severity" prop:value=move || min_severity.get() on:change=move |ev| min_severity.set(event_target_value(&ev))>
+                    <option value="info">"info and up"</option>
+                    <option value="warning">"warning and up"</option>
+                    <option value="critical">"critical only"</option>
+                </select></label>
+            <label class="field"><span class="field-label">"Only components (optional)"</span>
+                <input type="text" class="mono" placeholder="checkout, checkout-db" data-testid="channel-components" bind:value=components /></label>
+            <label class="field"><span class="field-label">"Only environments (optional)"</span>
+                <input type="text" class="mono" placeholder="production" data-testid="channel-environments" bind:value=environments /></label>
             {move || error.get().map(|e| view! { <p class="form-error field-wide" role="alert"><Icon name="alert" />{e.message}</p> })}
             <div class="form-actions field-wide">
                 <button class="button button-primary" type="submit" data-testid="channel-save" disabled=move || save.pending().get()>"Add channel"</button>
