@@ -159,12 +159,10 @@ pub async fn apply(store: &dyn Store, catalog: &CatalogSettings) -> anyhow::Resu
         }
     }
     // Maintenance windows and new SLOs change statuses; the events are replayable by clients.
-    for (kind, data) in recompute(&mut *tx, &touched, now)
+    let events = recompute(&mut *tx, &touched, now)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-    {
-        tx.insert_event(kind, &data, now).await?;
-    }
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    tx.insert_events(&events, now).await?;
     for (action, target_id, before, after) in changes {
         let entry = NewAudit {
             actor: "config".into(),

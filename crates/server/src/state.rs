@@ -62,10 +62,8 @@ impl AppState {
         events: Vec<(&str, serde_json::Value)>,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let mut published = Vec::with_capacity(events.len() + 1);
-        for (kind, data) in events {
-            published.push(tx.insert_event(kind, &data, now).await?);
-        }
+        // One statement (and one take of the event-order lock) for all of them.
+        let mut published = tx.insert_events(&events, now).await?;
         if let Some(entry) = audit {
             published.push(record_audit(&mut *tx, entry, now).await?);
         }

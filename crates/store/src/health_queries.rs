@@ -42,8 +42,6 @@ pub trait HealthQueries: Send {
     ) -> StoreResult<()>;
 
     // --- alerts ---
-    /// Fails with a conflict on `alerts_episode_key` when the episode is already stored.
-    async fn insert_alert(&mut self, alert: &Alert) -> StoreResult<Alert>;
     /// Writes the mutable fields (statuses, level, end, annotations, triage who/when/note).
     async fn update_alert(&mut self, alert: &Alert) -> StoreResult<Alert>;
     async fn alert_by_id(&mut self, id: Id) -> StoreResult<Option<Alert>>;
@@ -70,7 +68,7 @@ pub trait HealthQueries: Send {
         &mut self,
         keys: &[(&str, &str, DateTime<Utc>)],
     ) -> StoreResult<Vec<Alert>>;
-    /// Like [`HealthQueries::insert_alert`] for many: a conflict when any episode is already
+    /// Stores new episodes in one statement: a conflict on `alerts_episode_key` when any is already
     /// stored (and then nothing is). Stored as given: pass `starts_at` to the millisecond and
     /// other times to the microsecond (what PostgreSQL keeps) so the caller's copies equal the rows.
     async fn insert_alerts(&mut self, alerts: &[Alert]) -> StoreResult<()>;
@@ -432,34 +430,6 @@ macro_rules! impl_health_queries {
                     return Err(StoreError::NotFound);
                 }
                 Ok(())
-            }
-
-            async fn insert_alert(&mut self, a: &Alert) -> StoreResult<Alert> {
-                let row: AlertRow = sqlx::query_as(&format!(
-                    "INSERT INTO alerts ({ALERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-                     $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING {ALERT_COLUMNS}"
-                ))
-                .bind(a.id)
-                .bind(&a.source)
-                .bind(&a.fingerprint)
-                .bind(episode_start(a.starts_at))
-                .bind(&a.name)
-                .bind(a.severity.as_str())
-                .bind(a.source_status.as_str())
-                .bind(a.state.as_str())
-                .bind(i32::try_from(a.escalation_level).unwrap_or(i32::MAX))
-                .bind(a.component.as_deref())
-                .bind(Json(&a.labels))
-                .bind(Json(&a.annotations))
-                .bind(a.ends_at)
-                .bind(a.acknowledged_by.as_deref())
-                .bind(a.acknowledged_at)
-                .bind(a.last_note.as_deref())
-                .bind(a.received_at)
-                .bind(a.updated_at)
-                .fetch_one(&mut *self.0)
-                .await?;
-                row.into_alert()
             }
 
             async fn update_alert(&mut self, a: &Alert) -> StoreResult<Alert> {

@@ -10,7 +10,7 @@ use flightdeck_model::{
     NotificationChannel, NotificationMessage, NotifyEvent, Page, Silence, SilenceState,
     SilenceView,
 };
-use flightdeck_store::{DeliveryFilter, NewAudit, StoreError};
+use flightdeck_store::{DeliveryFilter, NewAudit, NotifyQueries, StoreError};
 use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -255,8 +255,11 @@ fn name_taken(e: StoreError, name: &str) -> ApiError {
     }
 }
 
-fn channel_not_found(id: Id) -> ApiError {
-    ApiError::NotFound(format!("no notification channel {id}"))
+/// The stored channel (secrets in clear), or 404.
+async fn stored_channel(db: &mut dyn NotifyQueries, id: Id) -> ApiResult<NotificationChannel> {
+    db.channel_by_id(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no notification channel {id}")))
 }
 
 /// Notification channels by name, secrets masked (admins).
@@ -334,13 +337,7 @@ async fn get_channel(
     state: web::Data<AppState>,
     id: web::Path<Id>,
 ) -> ApiResult<web::Json<NotificationChannel>> {
-    let channel = state
-        .store
-        .conn()
-        .await?
-        .channel_by_id(*id)
-        .await?
-        .ok_or_else(|| channel_not_found(*id))?;
+    let channel = stored_channel(&mut *state.store.conn().await?, *id).await?;
     Ok(web::Json(channel.masked()))
 }
 
@@ -362,10 +359,7 @@ async fn replace_channel(
 ) -> ApiResult<web::Json<NotificationChannel>> {
     let now = Utc::now();
     let mut tx = state.store.begin().await?;
-    let before = tx
-        .channel_by_id(*id)
-        .await?
-        .ok_or_else(|| channel_not_found(*id))?;
+    let before = stored_channel(&mut *tx, *id).await?;
     let mut body = body.into_inner();
     body.config = body.config.unmasked_from(&before.config);
     check_channel(&body)?;
@@ -407,10 +401,7 @@ async fn delete_channel(
 ) -> ApiResult<HttpResponse> {
     let now = Utc::now();
     let mut tx = state.store.begin().await?;
-    let before = tx
-        .channel_by_id(*id)
-        .await?
-        .ok_or_else(|| channel_not_found(*id))?;
+    let before = stored_channel(&mut *tx, *id).await?;
     tx.delete_channel(*id).await?;
     let entry = NewAudit {
         actor: auth.user.username.clone(),
@@ -436,13 +427,7 @@ async fn test_channel(
     state: web::Data<AppState>,
     id: web::Path<Id>,
 ) -> ApiResult<web::Json<ChannelTestResult>> {
-    let channel = state
-        .store
-        .conn()
-        .await?
-        .channel_by_id(*id)
-        .await?
-        .ok_or_else(|| channel_not_found(*id))?;
+    let channel = stored_channel(&mut *state.store.conn().await?, *id).await?;
     let sender = Sender::new(std::time::Duration::from_secs(
         state.settings.notify.timeout_secs.max(1),
     ))

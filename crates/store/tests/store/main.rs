@@ -539,6 +539,15 @@ async fn components_round_trip_are_unique_by_slug_and_keep_their_status() {
     .await;
 }
 
+/// One episode through the batch insert, as the alert writer stores them.
+async fn insert_alert(
+    db: &mut dyn flightdeck_store::Conn,
+    alert: &flightdeck_model::Alert,
+) -> flightdeck_store::StoreResult<flightdeck_model::Alert> {
+    db.insert_alerts(std::slice::from_ref(alert)).await?;
+    Ok(alert.clone())
+}
+
 #[tokio::test]
 async fn an_alert_episode_is_found_by_fingerprint_and_start_to_the_millisecond_and_stored_once() {
     use flightdeck_model::{AlertSourceStatus, TriageState};
@@ -548,7 +557,10 @@ async fn an_alert_episode_is_found_by_fingerprint_and_start_to_the_millisecond_a
         let start = chrono::DateTime::parse_from_rfc3339("2026-11-25T10:00:00.123456789Z")
             .unwrap()
             .with_timezone(&Utc);
-        let alert = db.insert_alert(&new_alert("fp1", start)).await.unwrap();
+        let alert = new_alert("fp1", start);
+        db.insert_alerts(std::slice::from_ref(&alert))
+            .await
+            .unwrap();
         let found = db
             .alert_episode("alertmanager", "fp1", start)
             .await
@@ -561,10 +573,12 @@ async fn an_alert_episode_is_found_by_fingerprint_and_start_to_the_millisecond_a
                 .unwrap()
                 .is_none()
         );
-        let dup = db.insert_alert(&new_alert("fp1", start)).await.unwrap_err();
+        let dup = insert_alert(&mut *db, &new_alert("fp1", start))
+            .await
+            .unwrap_err();
         assert!(matches!(dup, StoreError::Conflict { .. }), "{dup:?}");
         // A re-firing is a new episode.
-        db.insert_alert(&new_alert("fp1", start + Duration::hours(1)))
+        insert_alert(&mut *db, &new_alert("fp1", start + Duration::hours(1)))
             .await
             .unwrap();
         assert_eq!(db.live_alerts("checkout").await.unwrap().len(), 2);
@@ -595,7 +609,7 @@ async fn alerts_filter_by_state_severity_and_component_and_page_newest_first() {
                 a.severity = AlertSeverity::Warning;
                 a.component = None;
             }
-            ids.push(db.insert_alert(&a).await.unwrap().id);
+            ids.push(insert_alert(&mut *db, &a).await.unwrap().id);
         }
         let all = db.list_alerts(&Default::default(), 10).await.unwrap();
         assert_eq!(
@@ -704,7 +718,7 @@ async fn live_alert_counts_group_by_component_and_severity_and_skip_resolved_one
             ),
         ];
         for a in &rows {
-            db.insert_alert(a).await.unwrap();
+            insert_alert(&mut *db, a).await.unwrap();
         }
         let counts = db.live_alert_counts().await.unwrap();
         assert_eq!(counts.len(), 2, "{counts:?}");

@@ -8,23 +8,11 @@ use flightdeck_model::{
 };
 use leptos::prelude::*;
 
+use super::fields::{opt, split_list};
 use crate::api::{AppError, use_api};
 use crate::catalog::{role_allows, use_catalog};
 use crate::components::{icons::Icon, states::Loading, toast::use_toasts};
 use crate::format::local_time;
-
-fn split_list(s: &str) -> Vec<String> {
-    s.split([',', '\n'])
-        .map(str::trim)
-        .filter(|x| !x.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-fn opt(s: &str) -> Option<String> {
-    let s = s.trim();
-    (!s.is_empty()).then(|| s.to_owned())
-}
 
 #[component]
 pub fn CatalogPanel() -> impl IntoView {

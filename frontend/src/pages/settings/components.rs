@@ -9,23 +9,11 @@ use flightdeck_model::{
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::fields::{lines, opt, split_list};
 use crate::api::{AppError, use_api};
 use crate::catalog::{role_allows, use_catalog};
 use crate::components::{icons::Icon, toast::use_toasts};
 use crate::pages::health::component_path;
-
-fn opt(s: &str) -> Option<String> {
-    let s = s.trim();
-    (!s.is_empty()).then(|| s.to_owned())
-}
-
-fn lines(s: &str) -> Vec<String> {
-    s.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
 
 /// `name | unit | PromQL`, one per line (unit may be empty). The query comes last so a `|` in a
 /// regex matcher stays part of it.
@@ -120,13 +108,6 @@ fn format_maintenance(windows: &[ComponentMaintenance]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-fn words(s: &str) -> Vec<String> {
-    s.split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|w| !w.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 #[component]
@@ -239,7 +220,7 @@ fn ComponentForm(
                 group: opt(&group.get_untracked()),
                 service: opt(&service.get_untracked()),
                 tier: tier_value,
-                depends_on: words(&depends_on.get_untracked()),
+                depends_on: split_list(&depends_on.get_untracked()),
                 matchers: lines(&matchers.get_untracked()),
                 metric_queries: metric_queries_v,
                 log_query: opt(&log_query.get_untracked()),
@@ -256,7 +237,7 @@ fn ComponentForm(
                 group: opt(&group.get_untracked()),
                 service: opt(&service.get_untracked()),
                 tier: tier_value,
-                depends_on: Some(words(&depends_on.get_untracked())),
+                depends_on: Some(split_list(&depends_on.get_untracked())),
                 matchers: Some(lines(&matchers.get_untracked())),
                 metric_queries: Some(metric_queries_v),
                 log_query: Some(log_query.get_untracked().trim().to_owned()),

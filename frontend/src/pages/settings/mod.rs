@@ -4,6 +4,7 @@
 
 mod catalog;
 mod components;
+mod fields;
 mod notifications;
 mod silences;
 mod tokens;

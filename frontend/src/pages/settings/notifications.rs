@@ -9,6 +9,7 @@ use flightdeck_model::{
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::fields::{lines, opt, split_list};
 use crate::api::{AppError, use_api};
 use crate::catalog::role_allows;
 use crate::components::{icons::Icon, toast::use_toasts};
@@ -130,22 +131,9 @@ const EVENT_CHOICES: [(NotifyEvent, &str); 4] = [
     (NotifyEvent::DeploymentFailed, "a deployment fails"),
 ];
 
-fn opt(s: &str) -> Option<String> {
-    let s = s.trim();
-    (!s.is_empty()).then(|| s.to_owned())
-}
-
-fn list(s: &str) -> Vec<String> {
-    s.split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|w| !w.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
 fn parse_headers(s: &str) -> Result<Vec<WebhookHeader>, String> {
-    s.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
+    lines(s)
+        .iter()
         .map(|line| match line.split_once(':') {
             Some((name, value)) if !name.trim().is_empty() && !value.trim().is_empty() => {
                 Ok(WebhookHeader {
@@ -224,8 +212,8 @@ fn ChannelForm(adding: RwSignal<bool>, saved: Callback<()>) -> impl IntoView {
                     "info" => AlertSeverity::Info,
                     _ => AlertSeverity::Warning,
                 },
-                components: list(&components.get_untracked()),
-                environments: list(&environments.get_untracked()),
+                components: split_list(&components.get_untracked()),
+                environments: split_list(&environments.get_untracked()),
             },
             enabled: true,
         };
