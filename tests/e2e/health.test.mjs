@@ -66,7 +66,7 @@ test('a firing Alertmanager alert turns its component red and lands in the feed 
   const fire = await server.request('POST', '/api/v1/webhooks/alertmanager', {
     headers: { authorization: `Bearer ${SECRET}` }, json: amPayload('firing'),
   });
-  assert.equal(fire.status, 200, JSON.stringify(fire.body));
+  assert.equal(fire.status, 202, JSON.stringify(fire.body));
   await page.locator('[data-testid="health-tile"][data-component="checkout"][data-status="major_outage"]').waitFor();
   await browser.snap('02-health-major-outage');
 
@@ -101,7 +101,7 @@ test('a firing Alertmanager alert turns its component red and lands in the feed 
   const resolve = await server.request('POST', '/api/v1/webhooks/alertmanager', {
     headers: { authorization: `Bearer ${SECRET}` }, json: amPayload('resolved'),
   });
-  assert.equal(resolve.status, 200, JSON.stringify(resolve.body));
+  assert.equal(resolve.status, 202, JSON.stringify(resolve.body));
   await page.locator('[data-testid="alert-row"][data-alert-name="HighErrorRate"][data-state="resolved"]').waitFor();
   assert.equal(await page.getByTestId('alert-row').count(), 1, 'the same episode, not a new one');
   await browser.snap('06-alerts-resolved');
@@ -179,7 +179,7 @@ test('empty health and alert pages explain how to connect Alertmanager, and a vi
   const res = await server.request('POST', '/api/v1/webhooks/alertmanager', {
     headers: { authorization: `Bearer ${SECRET}` }, json: payload,
   });
-  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.equal(res.status, 202, JSON.stringify(res.body));
   const row = page.locator('[data-testid="alert-row"][data-alert-name="DiskFull"][data-severity="warning"][data-state="open"]');
   await row.waitFor();
   for (const action of ['alert-ack', 'alert-escalate', 'alert-resolve']) {

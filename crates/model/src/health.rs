@@ -414,14 +414,16 @@ pub struct AlertQuery {
     pub cursor: Option<String>,
 }
 
-/// The answer to an Alertmanager notification.
+/// The answer to an alert notification: stored durably, applied moments later in the order
+/// notifications arrived.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct AlertsIngested {
+pub struct AlertsAccepted {
+    /// The stored notification: `GET /api/v1/webhooks/deliveries/{delivery}` tells when it was
+    /// applied and how many episodes it opened or changed.
+    pub delivery: Uuid,
     /// Alerts in the payload.
     pub received: u32,
-    /// Episodes opened or changed; 0 for a resend or an HA duplicate.
-    pub changed: u32,
     /// Alerts Alertmanager left out of the payload (`truncatedAlerts`, over its `max_alerts`).
     pub truncated_alerts: u32,
 }

@@ -124,8 +124,6 @@ async fn build_state(
     )
     .await?;
     let inbox_writer = crate::workers::inbox_writer::InboxWriter::start(Arc::clone(&store));
-    let alert_writer =
-        crate::http::alertmanager::AlertWriter::start(Arc::clone(&store), Arc::clone(&hub));
     let state = web::Data::new(AppState {
         jwt: JwtKeys::new(&secret, settings.auth.access_token_ttl_secs),
         limiter: RateLimiter::new(redis.clone()),
@@ -139,7 +137,7 @@ async fn build_state(
         executions: Default::default(),
         inbox_ready: tokio::sync::Notify::new(),
         inbox_writer,
-        alert_writer,
+        alerts_ready: tokio::sync::Notify::new(),
         webhook_secrets: Default::default(),
         public_url: settings.public_url.clone().unwrap_or(default_public_url),
         settings: Arc::new(settings),
@@ -149,6 +147,7 @@ async fn build_state(
 
 fn spawn_workers(state: &web::Data<AppState>) {
     tokio::spawn(crate::workers::inbox::run(state.clone().into_inner()));
+    tokio::spawn(crate::workers::alert_inbox::run(state.clone().into_inner()));
     tokio::spawn(crate::workers::escalator::run(state.clone().into_inner()));
     tokio::spawn(crate::workers::status_clock::run(
         state.clone().into_inner(),
@@ -170,6 +169,7 @@ pub async fn run_worker(settings: Settings) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| format!("http://{}", settings.listen));
     let (state, _) = build_state(settings, public_url).await?;
+    tokio::spawn(crate::workers::alert_inbox::run(state.clone().into_inner()));
     tokio::spawn(crate::workers::escalator::run(state.clone().into_inner()));
     tokio::spawn(crate::workers::status_clock::run(
         state.clone().into_inner(),

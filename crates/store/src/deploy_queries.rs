@@ -160,8 +160,24 @@ pub trait DeployQueries: Send {
     /// Stores many deliveries in one statement (the ingest path's group commit); for each row,
     /// whether it was new.
     async fn insert_inbox_batch(&mut self, rows: &[NewInbox]) -> StoreResult<Vec<bool>>;
-    /// Pending deliveries, oldest first, locked for this transaction where the database can.
+    /// Pending CI/CD deliveries (not alert notifications), oldest first, locked for this
+    /// transaction where the database can.
     async fn claim_inbox(&mut self, limit: u32) -> StoreResult<Vec<InboxRecord>>;
+    /// Pending alert notifications (sources [`crate::ALERT_INBOX_SOURCES`]), oldest first, after
+    /// taking the alert-apply lock for this transaction (PostgreSQL; SQLite has one writer). One
+    /// applier at a time across replicas, so a group's notifications apply in the order they
+    /// were stored, never a later state before an earlier one.
+    async fn claim_alert_inbox(&mut self, limit: u32) -> StoreResult<Vec<InboxRecord>>;
+    /// Finishes many deliveries in one statement: (id, state, note).
+    async fn finish_inbox_batch(
+        &mut self,
+        rows: &[(Id, InboxState, Option<String>)],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    async fn inbox_delivery(&mut self, id: Id) -> StoreResult<Option<InboxRecord>>;
+    /// Deletes alert notifications applied before `before` (their effect is in the alerts, their
+    /// history and the audit log); CI/CD deliveries and failed notifications are kept.
+    async fn prune_alert_inbox(&mut self, before: DateTime<Utc>) -> StoreResult<u64>;
     async fn finish_inbox(
         &mut self,
         id: Id,
@@ -454,14 +470,19 @@ pub(crate) const DEPLOYMENT_SELECT: &str = "SELECT d.id, d.service_id, d.environ
      d.started_at, d.finished_at, d.previous_version, d.rollback_to, d.reason, d.marked_bad, d.source, \
      d.external_id, d.commit_sha, d.commit_url, d.ci_url, d.committed_at, d.executor \
      FROM deployments d JOIN services s ON s.id = d.service_id JOIN environments e ON e.id = d.environment_id";
+/// The inbox sources whose deliveries are alert notifications, applied by the alert applier
+/// rather than the CI/CD inbox worker.
+pub const ALERT_INBOX_SOURCES: [&str; 2] = ["alertmanager", "alerts"];
+pub(crate) const ALERT_SOURCES_SQL: &str = "('alertmanager', 'alerts')";
 pub(crate) const INBOX_COLUMNS: &str =
     "id, source, delivery_id, received_at, event_type, body, state, attempts, note, processed_at";
 
 /// Implements [`DeployQueries`] for `$wrapper<C>`; `$claim_lock` follows the inbox claim query
 /// (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so workers on several replicas never take the same
-/// delivery; SQLite has one writer and needs nothing).
+/// delivery; SQLite has one writer and needs nothing); `$apply_lock` serialises alert appliers
+/// (empty: nothing to run).
 macro_rules! impl_deploy_queries {
-    ($wrapper:ident, $db:ty, $conn:ty, $claim_lock:expr) => {
+    ($wrapper:ident, $db:ty, $conn:ty, $claim_lock:expr, $apply_lock:expr) => {
         #[async_trait::async_trait]
         impl<C> $crate::DeployQueries for $wrapper<C>
         where
@@ -995,12 +1016,67 @@ macro_rules! impl_deploy_queries {
             async fn claim_inbox(&mut self, limit: u32) -> StoreResult<Vec<InboxRecord>> {
                 let lock: &str = $claim_lock;
                 let rows: Vec<InboxRow> = sqlx::query_as(&format!(
-                    "SELECT {INBOX_COLUMNS} FROM inbox WHERE state = 'pending' ORDER BY received_at, id LIMIT $1 {lock}"
+                    "SELECT {INBOX_COLUMNS} FROM inbox WHERE state = 'pending' AND source NOT IN {ALERT_SOURCES_SQL} \
+                     ORDER BY received_at, id LIMIT $1 {lock}"
                 ))
                 .bind(i64::from(limit))
                 .fetch_all(&mut *self.0)
                 .await?;
                 rows.into_iter().map(InboxRow::into_record).collect()
+            }
+
+            async fn claim_alert_inbox(&mut self, limit: u32) -> StoreResult<Vec<InboxRecord>> {
+                let apply_lock: &str = $apply_lock;
+                if !apply_lock.is_empty() {
+                    sqlx::query(apply_lock).execute(&mut *self.0).await?;
+                }
+                let rows: Vec<InboxRow> = sqlx::query_as(&format!(
+                    "SELECT {INBOX_COLUMNS} FROM inbox WHERE state = 'pending' AND source IN {ALERT_SOURCES_SQL} \
+                     ORDER BY received_at, id LIMIT $1"
+                ))
+                .bind(i64::from(limit))
+                .fetch_all(&mut *self.0)
+                .await?;
+                rows.into_iter().map(InboxRow::into_record).collect()
+            }
+
+            async fn finish_inbox_batch(
+                &mut self,
+                rows: &[(Id, InboxState, Option<String>)],
+                now: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                if rows.is_empty() {
+                    return Ok(());
+                }
+                // VALUES names its columns column1, column2, … on both databases.
+                let mut query = sqlx::QueryBuilder::<$db>::new("UPDATE inbox SET state = v.column2, note = v.column3, processed_at = ");
+                query.push_bind(now);
+                query.push(", attempts = inbox.attempts + 1 FROM (");
+                query.push_values(rows, |mut row, (id, state, note)| {
+                    row.push_bind(*id).push_bind(state.as_str()).push_bind(note.as_deref());
+                });
+                query.push(") AS v WHERE inbox.id = v.column1");
+                query.build().execute(&mut *self.0).await?;
+                Ok(())
+            }
+
+            async fn inbox_delivery(&mut self, id: Id) -> StoreResult<Option<InboxRecord>> {
+                let row: Option<InboxRow> =
+                    sqlx::query_as(&format!("SELECT {INBOX_COLUMNS} FROM inbox WHERE id = $1"))
+                        .bind(id)
+                        .fetch_optional(&mut *self.0)
+                        .await?;
+                row.map(InboxRow::into_record).transpose()
+            }
+
+            async fn prune_alert_inbox(&mut self, before: DateTime<Utc>) -> StoreResult<u64> {
+                let done = sqlx::query(&format!(
+                    "DELETE FROM inbox WHERE source IN {ALERT_SOURCES_SQL} AND state = 'applied' AND processed_at < $1"
+                ))
+                .bind(before)
+                .execute(&mut *self.0)
+                .await?;
+                Ok(done.rows_affected())
             }
 
             async fn finish_inbox(

@@ -24,9 +24,10 @@ use crate::{
     ServicePatch, Session, StatusChange, Store, StoreError, StoreResult, TargetRecord, Tx,
     UserPatch, UserRecord,
     deploy_queries::{
-        DEPLOYMENT_SELECT, DeploymentEventRow, DeploymentRow, ENVIRONMENT_COLUMNS, EnvironmentRow,
-        INBOX_COLUMNS, IdempotencyKey, InboxRow, LogRow, SERVICE_COLUMNS, ServiceRow,
-        StoredResponse, deployments, impl_deploy_queries, kind_name, stream_name,
+        ALERT_SOURCES_SQL, DEPLOYMENT_SELECT, DeploymentEventRow, DeploymentRow,
+        ENVIRONMENT_COLUMNS, EnvironmentRow, INBOX_COLUMNS, IdempotencyKey, InboxRow, LogRow,
+        SERVICE_COLUMNS, ServiceRow, StoredResponse, deployments, impl_deploy_queries, kind_name,
+        stream_name,
     },
     health_queries::{
         ALERT_COLUMNS, ALERT_EVENT_COLUMNS, AlertEventRow, AlertFilter, AlertRow,
@@ -56,7 +57,14 @@ impl_queries!(
     PgConnection,
     "SELECT pg_advisory_xact_lock(1178945878)"
 );
-impl_deploy_queries!(PgConn, Postgres, PgConnection, "FOR UPDATE SKIP LOCKED");
+// The alert applier's lock ("FD" "AL"): one applier at a time, so notifications apply in order.
+impl_deploy_queries!(
+    PgConn,
+    Postgres,
+    PgConnection,
+    "FOR UPDATE SKIP LOCKED",
+    "SELECT pg_advisory_xact_lock(1178944844)"
+);
 impl_health_queries!(
     PgConn,
     PgConnection,

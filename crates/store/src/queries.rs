@@ -16,6 +16,9 @@ use crate::{
     StoreResult, UserPatch, UserRecord,
 };
 
+/// How much longer than the live-event retention an event the notifier has not planned is kept.
+pub const UNNOTIFIED_GRACE: chrono::TimeDelta = chrono::TimeDelta::days(6);
+
 #[async_trait]
 pub trait Queries: Send {
     // --- users ---
@@ -100,6 +103,9 @@ pub trait Queries: Send {
     async fn events_after(&mut self, seq: i64, limit: u32) -> StoreResult<Vec<LiveEvent>>;
     /// The oldest retained seq and the newest, if any event is stored.
     async fn event_bounds(&mut self) -> StoreResult<Option<(i64, i64)>>;
+    /// Deletes events older than `older_than`, except the newest one and those the notifier has
+    /// not planned yet (kept up to [`UNNOTIFIED_GRACE`] longer, so a notifier that was down for
+    /// a day still sends what happened meanwhile).
     async fn prune_events(&mut self, older_than: DateTime<Utc>) -> StoreResult<u64>;
 
     // --- settings ---
@@ -629,11 +635,15 @@ macro_rules! impl_queries {
 
             async fn prune_events(&mut self, older_than: DateTime<Utc>) -> StoreResult<u64> {
                 // Keep the newest event whatever its age: it anchors `seq` for reconnecting
-                // clients (and SQLite's AUTOINCREMENT would not reuse numbers anyway).
+                // clients (and SQLite's AUTOINCREMENT would not reuse numbers anyway). Keep the
+                // events the notifier has not planned yet too (it may be down), for up to
+                // `UNNOTIFIED_GRACE` more.
                 let done = sqlx::query(
-                    "DELETE FROM events WHERE at < $1 AND seq < (SELECT MAX(seq) FROM events)",
+                    "DELETE FROM events WHERE at < $1 AND seq < (SELECT MAX(seq) FROM events) \
+                     AND (at < $2 OR seq <= (SELECT COALESCE(MIN(seq), 0) FROM notifier_cursor))",
                 )
                 .bind(older_than)
+                .bind(older_than - crate::queries::UNNOTIFIED_GRACE)
                 .execute(&mut *self.0)
                 .await?;
                 Ok(done.rows_affected())

@@ -25,9 +25,10 @@ use crate::{
     ServicePatch, Session, StatusChange, Store, StoreError, StoreResult, TargetRecord, Tx,
     UserPatch, UserRecord,
     deploy_queries::{
-        DEPLOYMENT_SELECT, DeploymentEventRow, DeploymentRow, ENVIRONMENT_COLUMNS, EnvironmentRow,
-        INBOX_COLUMNS, IdempotencyKey, InboxRow, LogRow, SERVICE_COLUMNS, ServiceRow,
-        StoredResponse, deployments, impl_deploy_queries, kind_name, stream_name,
+        ALERT_SOURCES_SQL, DEPLOYMENT_SELECT, DeploymentEventRow, DeploymentRow,
+        ENVIRONMENT_COLUMNS, EnvironmentRow, INBOX_COLUMNS, IdempotencyKey, InboxRow, LogRow,
+        SERVICE_COLUMNS, ServiceRow, StoredResponse, deployments, impl_deploy_queries, kind_name,
+        stream_name,
     },
     health_queries::{
         ALERT_COLUMNS, ALERT_EVENT_COLUMNS, AlertEventRow, AlertFilter, AlertRow,
@@ -51,7 +52,7 @@ pub(crate) struct SqliteConn<C>(C);
 
 // SQLite serialises writers itself (one writer pool connection), so no lock is needed.
 impl_queries!(SqliteConn, SqliteConnection, "");
-impl_deploy_queries!(SqliteConn, Sqlite, SqliteConnection, "");
+impl_deploy_queries!(SqliteConn, Sqlite, SqliteConnection, "", "");
 impl_health_queries!(SqliteConn, SqliteConnection, "", "", sqlite_batch);
 crate::slo_queries::impl_slo_queries!(SqliteConn, SqliteConnection);
 crate::notify_queries::impl_notify_queries!(SqliteConn, SqliteConnection);

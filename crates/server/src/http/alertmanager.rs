@@ -2,31 +2,27 @@
 //! version 4) and `POST /api/v1/webhooks/alerts` (any other source, Flightdeck's own shape), both
 //! authenticated by a bearer token.
 //!
-//! Each notification is the group's whole current state, so applying one is idempotent: every
-//! alert is upserted as an episode (source, fingerprint, startsAt) through the domain's `ingest`,
-//! which turns resends and HA duplicates into no-ops. Notifications are applied with group commit
-//! by the [`AlertWriter`]: concurrent requests hand their alerts to one writer, which applies
-//! everything that queued up in one transaction — with multi-row statements, its live events and
-//! the status rollup of the components it touched — and each request answers only after the
-//! commit holding its alerts: durable once answered.
+//! Ingestion is durability first (DESIGN.md "Ingestion"): a notification is checked (token,
+//! size, shape) and stored in the inbox with group commit, and only then answered 202; anything
+//! refused is never stored. The alert applier (`workers::alert_inbox`) then applies stored
+//! notifications in arrival order through [`apply`]: each notification is the group's whole
+//! current state, so applying one is idempotent — every alert is upserted as an episode (source,
+//! fingerprint, startsAt) through the domain's `ingest`, which turns resends and HA duplicates
+//! into no-ops.
 
-use std::{
-    collections::{BTreeMap, BTreeSet, HashMap, HashSet},
-    sync::Arc,
-};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use actix_web::{HttpRequest, post, web};
+use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::{DateTime, DurationRound, Utc};
 use flightdeck_domain::health::{
     alerts::{self as dalerts, Ingest, SourceAlert, SourceStatus},
     matchers,
 };
-use flightdeck_model::{Alert, AlertEvent, AlertsIngested, TriageState};
-use flightdeck_store::{Store, StoreError};
+use flightdeck_model::{Alert, AlertEvent, AlertsAccepted, TriageState};
+use flightdeck_store::{NewInbox, Tx};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use tokio::sync::{mpsc, oneshot};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{
@@ -36,7 +32,7 @@ use super::{
     extract::bearer_token,
     webhooks::secret_for,
 };
-use crate::{live::Hub, state::AppState};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(alertmanager).service(generic_alerts);
@@ -45,11 +41,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
 pub const SOURCE: &str = "alertmanager";
 /// Alertmanager groups are small; a payload this big is a mistake or an attack.
 pub const MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
-/// Another replica can store the same new episode (an HA pair's copies reach two replicas)
-/// between our read and our insert; the loser retries and finds it stored.
-const ATTEMPTS: usize = 3;
-/// Most alerts per group-commit transaction; a single bigger notification still goes alone.
-const MAX_BATCH_ALERTS: usize = 5000;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -134,7 +125,7 @@ fn read(body: &[u8]) -> ApiResult<(Vec<SourceAlert>, u32)> {
 
 /// Alertmanager's webhook receiver (`webhook_configs` with `http_config.authorization`).
 #[utoipa::path(tag = "webhooks", request_body(content = Object, description = "Alertmanager's webhook payload, version 4"),
-    responses((status = 200, description = "Applied", body = AlertsIngested),
+    responses((status = 202, description = "Stored durably; applied in arrival order moments later", body = AlertsAccepted),
               (status = 400, description = "Malformed JSON"), (status = 401, description = "Bad or missing token, or no secret configured"),
               (status = 413, description = "Too large"), (status = 422, description = "Not a version 4 payload")))]
 #[post("/webhooks/alertmanager")]
@@ -142,7 +133,7 @@ async fn alertmanager(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Bytes,
-) -> ApiResult<web::Json<AlertsIngested>> {
+) -> ApiResult<HttpResponse> {
     if body.len() > MAX_PAYLOAD_BYTES {
         return Err(ApiError::PayloadTooLarge(format!(
             "Alertmanager notifications are limited to {MAX_PAYLOAD_BYTES} bytes"
@@ -150,11 +141,37 @@ async fn alertmanager(
     }
     authenticate(&state, &req, SOURCE).await?;
     let (alerts, truncated_alerts) = read(&body)?;
-    let received = u32::try_from(alerts.len()).unwrap_or(u32::MAX);
-    let changed = state.alert_writer.apply(SOURCE.into(), alerts).await?;
-    Ok(web::Json(AlertsIngested {
-        received,
-        changed,
+    store(&state, SOURCE, &body, alerts.len(), truncated_alerts).await
+}
+
+/// Stores a checked notification in the inbox, wakes the applier and answers 202.
+async fn store(
+    state: &AppState,
+    source: &str,
+    body: &[u8],
+    received: usize,
+    truncated_alerts: u32,
+) -> ApiResult<HttpResponse> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::BadRequest("the body is not UTF-8".into()))?;
+    let id = uuid::Uuid::now_v7();
+    state
+        .inbox_writer
+        .insert(NewInbox {
+            id,
+            source: source.into(),
+            // Alert sources send no delivery id; each notification is its own.
+            delivery_id: id.to_string(),
+            event_type: None,
+            body: text.to_owned(),
+            now: Utc::now(),
+        })
+        .await
+        .map_err(ApiError::internal)?;
+    state.alerts_ready.notify_one();
+    Ok(HttpResponse::Accepted().json(AlertsAccepted {
+        delivery: id,
+        received: u32::try_from(received).unwrap_or(u32::MAX),
         truncated_alerts,
     }))
 }
@@ -316,7 +333,7 @@ fn read_generic(body: &[u8]) -> ApiResult<(String, Vec<SourceAlert>)> {
 /// Alerts from any other monitoring system. Same episodes, routing, rollup and triage as
 /// Alertmanager's; bearer token `FLIGHTDECK_WEBHOOK_SECRET_ALERTS` (or set through the API).
 #[utoipa::path(tag = "webhooks", request_body = GenericAlerts,
-    responses((status = 200, description = "Applied", body = AlertsIngested),
+    responses((status = 202, description = "Stored durably; applied in arrival order moments later", body = AlertsAccepted),
               (status = 400, description = "Malformed JSON"), (status = 401, description = "Bad or missing token, or no secret configured"),
               (status = 413, description = "Too large"), (status = 422, description = "Not the documented shape")))]
 #[post("/webhooks/alerts")]
@@ -324,67 +341,42 @@ async fn generic_alerts(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Bytes,
-) -> ApiResult<web::Json<AlertsIngested>> {
+) -> ApiResult<HttpResponse> {
     if body.len() > MAX_PAYLOAD_BYTES {
         return Err(ApiError::PayloadTooLarge(format!(
             "alert notifications are limited to {MAX_PAYLOAD_BYTES} bytes"
         )));
     }
     authenticate(&state, &req, GENERIC_SOURCE).await?;
-    let (source, alerts) = read_generic(&body)?;
-    let received = u32::try_from(alerts.len()).unwrap_or(u32::MAX);
-    let changed = state.alert_writer.apply(source, alerts).await?;
-    Ok(web::Json(AlertsIngested {
-        received,
-        changed,
-        truncated_alerts: 0,
-    }))
+    let (_, alerts) = read_generic(&body)?;
+    store(&state, GENERIC_SOURCE, &body, alerts.len(), 0).await
 }
 
 // ---------------------------------------------------------------------------------------------
-// Group commit
+// Applying stored notifications (called by the alert applier, one at a time across replicas)
 
-struct Job {
-    source: String,
-    alerts: Vec<SourceAlert>,
+/// One stored notification, read back for applying.
+pub(crate) struct Job {
+    /// The episodes' source: `alertmanager`, or the generic payload's `source`.
+    pub source: String,
+    pub alerts: Vec<SourceAlert>,
 }
 
-/// Why a notification was not applied, for its request's answer.
-#[derive(Debug, Clone)]
-enum WriteError {
-    /// Another replica kept storing the same new episodes.
-    Conflict,
-    Failed(String),
-}
-
-type Reply = oneshot::Sender<Result<u32, WriteError>>;
-
-/// Applies notifications with group commit (see the module's documentation).
-pub struct AlertWriter {
-    queue: mpsc::Sender<(Job, Reply)>,
-}
-
-impl AlertWriter {
-    pub fn start(store: Arc<dyn Store>, hub: Arc<Hub>) -> Self {
-        let (queue, rx) = mpsc::channel(1024);
-        tokio::spawn(run(store, hub, rx));
-        AlertWriter { queue }
-    }
-
-    /// Applies a notification durably; the number of episodes it opened or changed.
-    async fn apply(&self, source: String, alerts: Vec<SourceAlert>) -> ApiResult<u32> {
-        let stopped = || ApiError::internal(anyhow::anyhow!("the alert writer stopped"));
-        let (reply, answer) = oneshot::channel();
-        self.queue
-            .send((Job { source, alerts }, reply))
-            .await
-            .map_err(|_| stopped())?;
-        match answer.await.map_err(|_| stopped())? {
-            Ok(changed) => Ok(changed),
-            Err(WriteError::Conflict) => Err(ApiError::Conflict(
-                "the episode was stored concurrently; send the notification again".into(),
-            )),
-            Err(WriteError::Failed(e)) => Err(ApiError::internal(anyhow::anyhow!(e))),
+impl Job {
+    /// Reads a stored notification back; it was checked when it was stored, so an error here
+    /// means the stored row is not what this version accepts.
+    pub(crate) fn from_stored(inbox_source: &str, body: &str) -> ApiResult<Self> {
+        match inbox_source {
+            SOURCE => read(body.as_bytes()).map(|(alerts, _)| Job {
+                source: SOURCE.into(),
+                alerts,
+            }),
+            GENERIC_SOURCE => {
+                read_generic(body.as_bytes()).map(|(source, alerts)| Job { source, alerts })
+            }
+            other => Err(ApiError::Unprocessable(format!(
+                "`{other}` is not an alert source"
+            ))),
         }
     }
 }
@@ -395,7 +387,7 @@ impl AlertWriter {
 /// change written by a replica whose clock lags might not move the latest change, so the table
 /// is also rebuilt every [`ROUTES_MAX_AGE`].
 #[derive(Default)]
-struct Routes {
+pub(crate) struct Routes {
     stamp: Option<(i64, Option<DateTime<Utc>>)>,
     loaded: Option<std::time::Instant>,
     table: Vec<matchers::ComponentMatchers>,
@@ -404,10 +396,7 @@ struct Routes {
 const ROUTES_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Routes {
-    async fn current(
-        &mut self,
-        tx: &mut dyn flightdeck_store::Tx,
-    ) -> ApiResult<&[matchers::ComponentMatchers]> {
+    async fn current(&mut self, tx: &mut dyn Tx) -> ApiResult<&[matchers::ComponentMatchers]> {
         let stamp = tx.components_stamp().await?;
         let fresh = self.loaded.is_some_and(|at| at.elapsed() < ROUTES_MAX_AGE);
         if self.stamp != Some(stamp) || !fresh {
@@ -416,72 +405,6 @@ impl Routes {
             self.loaded = Some(std::time::Instant::now());
         }
         Ok(&self.table)
-    }
-}
-
-async fn run(store: Arc<dyn Store>, hub: Arc<Hub>, mut rx: mpsc::Receiver<(Job, Reply)>) {
-    let mut routes = Routes::default();
-    while let Some(first) = rx.recv().await {
-        let mut size = first.0.alerts.len();
-        let mut batch = vec![first];
-        // Whatever arrived while the previous commit was under way joins this one.
-        while size < MAX_BATCH_ALERTS {
-            match rx.try_recv() {
-                Ok(item) => {
-                    size += item.0.alerts.len();
-                    batch.push(item);
-                }
-                Err(_) => break,
-            }
-        }
-        let (jobs, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-        match apply_retrying(store.as_ref(), &hub, &mut routes, &jobs).await {
-            Ok(changed) => {
-                for (reply, changed) in replies.into_iter().zip(changed) {
-                    let _ = reply.send(Ok(changed));
-                }
-            }
-            // One notification's failure must not fail the others: apply them one by one.
-            Err(_) if jobs.len() > 1 => {
-                for (job, reply) in jobs.iter().zip(replies) {
-                    let result = apply_retrying(
-                        store.as_ref(),
-                        &hub,
-                        &mut routes,
-                        std::slice::from_ref(job),
-                    )
-                    .await
-                    .map(|c| c[0]);
-                    let _ = reply.send(result);
-                }
-            }
-            Err(e) => {
-                for reply in replies {
-                    let _ = reply.send(Err(e.clone()));
-                }
-            }
-        }
-    }
-}
-
-async fn apply_retrying(
-    store: &dyn Store,
-    hub: &Hub,
-    routes: &mut Routes,
-    jobs: &[Job],
-) -> Result<Vec<u32>, WriteError> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match apply(store, hub, routes, jobs).await {
-            Ok(changed) => return Ok(changed),
-            Err(ApiError::Conflict(_)) if attempt < ATTEMPTS => continue,
-            Err(ApiError::Conflict(_)) => return Err(WriteError::Conflict),
-            Err(e) => {
-                tracing::error!(error = %e, notifications = jobs.len(), "applying alert notifications failed");
-                return Err(WriteError::Failed(e.to_string()));
-            }
-        }
     }
 }
 
@@ -494,21 +417,25 @@ struct Slot {
     dirty: bool,
 }
 
-/// Applies notifications in one transaction: the episodes opened or changed, per notification.
-/// A fixed number of statements whatever the number of alerts: read the episodes, insert the
-/// new ones, their history and the live events, update the changed ones, roll up the touched
-/// components.
-async fn apply(
-    store: &dyn Store,
-    hub: &Hub,
+/// What applying a batch did: episodes opened or changed per notification, and the live events
+/// to write with the commit.
+pub(crate) struct Applied {
+    pub changed: Vec<u32>,
+    pub events: Vec<(&'static str, serde_json::Value)>,
+}
+
+/// Applies notifications, in order, inside `tx`. A fixed number of statements whatever the
+/// number of alerts: read the episodes, insert the new ones and their history, update the
+/// changed ones, roll up the touched components. `now` must be to the microsecond, as stored:
+/// new rows are written without reading them back, so the copies in the live events must equal
+/// the rows.
+pub(crate) async fn apply(
+    tx: &mut dyn Tx,
     routes: &mut Routes,
     jobs: &[Job],
-) -> ApiResult<Vec<u32>> {
-    // To the microsecond, as stored: new rows are written without reading them back, so the
-    // copies in the live events must equal the rows.
-    let now = micros(Utc::now());
-    let mut tx = store.begin().await?;
-    let routes = routes.current(&mut *tx).await?;
+    now: DateTime<Utc>,
+) -> ApiResult<Applied> {
+    let routes = routes.current(tx).await?;
     let keys: Vec<(&str, &str, DateTime<Utc>)> = jobs
         .iter()
         .flat_map(|j| {
@@ -628,34 +555,23 @@ async fn apply(
         .filter(|s| s.new)
         .map(|s| s.alert.clone())
         .collect();
-    match tx.insert_alerts(&new).await {
-        // Another replica stored one of these episodes meanwhile: start over.
-        Err(StoreError::Conflict { .. }) => {
-            return Err(ApiError::Conflict(
-                "an episode was stored concurrently".into(),
-            ));
-        }
-        other => other?,
-    }
+    tx.insert_alerts(&new).await?;
     let mut saved: HashMap<uuid::Uuid, Alert> = new.into_iter().map(|a| (a.id, a)).collect();
     for slot in slots.values().filter(|s| s.dirty) {
         let alert = tx.update_alert(&slot.alert).await?;
         saved.insert(alert.id, alert);
     }
     tx.insert_alert_events(&history).await?;
-    let mut events: Vec<(&str, serde_json::Value)> = changed_keys
+    let mut events: Vec<(&'static str, serde_json::Value)> = changed_keys
         .iter()
         .filter_map(|k| saved.get(&slots[k].alert.id))
         .map(|a| (ALERT_UPDATED, to_json(a)))
         .collect();
-    events.extend(recompute(&mut *tx, &touched, now).await?);
-    let published = tx.insert_events(&events, now).await?;
-    tx.commit().await?;
-    hub.publish(published);
-    Ok(changed)
+    events.extend(recompute(tx, &touched, now).await?);
+    Ok(Applied { changed, events })
 }
 
-fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
     t.duration_trunc(chrono::TimeDelta::microseconds(1))
         .unwrap_or(t)
 }

@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::Utc;
 use flightdeck_model::Page;
-use flightdeck_store::{InboxState, NewAudit, NewInbox};
+use flightdeck_store::{InboxRecord, InboxState, NewAudit, NewInbox};
 use flightdeck_webhooks::{Headers, Source, VerifyError};
 use serde::{Deserialize, Serialize};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -21,6 +21,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(argocd)
         .service(generic)
         .service(list_deliveries)
+        .service(get_delivery)
         .service(secret_status)
         .service(set_secret);
 }
@@ -122,6 +123,21 @@ pub struct Delivery {
     /// Why it was ignored, unmatched or failed.
     pub note: Option<String>,
     pub processed_at: Option<chrono::DateTime<Utc>>,
+}
+
+impl From<InboxRecord> for Delivery {
+    fn from(r: InboxRecord) -> Self {
+        Delivery {
+            id: r.id,
+            source: r.source,
+            delivery_id: r.delivery_id,
+            event_type: r.event_type,
+            received_at: r.received_at,
+            state: r.state.as_str().into(),
+            note: r.note,
+            processed_at: r.processed_at,
+        }
+    }
 }
 
 struct RequestHeaders<'a>(&'a HttpRequest);
@@ -289,20 +305,25 @@ async fn list_deliveries(
         .await?
         .list_inbox(filter, paging.after, paging.limit + 1)
         .await?;
-    let items = rows
-        .into_iter()
-        .map(|r| Delivery {
-            id: r.id,
-            source: r.source,
-            delivery_id: r.delivery_id,
-            event_type: r.event_type,
-            received_at: r.received_at,
-            state: r.state.as_str().into(),
-            note: r.note,
-            processed_at: r.processed_at,
-        })
-        .collect();
+    let items = rows.into_iter().map(Delivery::from).collect();
     Ok(web::Json(paging.page(items, |d| d.id)))
+}
+
+/// One stored delivery by its id — e.g. the `delivery` an alert webhook answered with, to see
+/// when it was applied and what it changed.
+#[utoipa::path(tag = "webhooks", params(("id" = uuid::Uuid, Path, description = "The delivery's id")), security(("bearer" = [])),
+    responses((status = 200, description = "The delivery", body = Delivery), (status = 404, description = "No such delivery (or pruned after it was applied)")))]
+#[get("/webhooks/deliveries/{id}")]
+async fn get_delivery(
+    _auth: Auth,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> ApiResult<web::Json<Delivery>> {
+    let id = uuid::Uuid::parse_str(&id)
+        .map_err(|_| ApiError::BadRequest(format!("`{id}` is not a delivery id")))?;
+    let row = state.store.conn().await?.inbox_delivery(id).await?;
+    row.map(|r| web::Json(r.into()))
+        .ok_or_else(|| ApiError::NotFound(format!("no delivery {id}")))
 }
 
 /// Whether a source's secret is configured, and where (never the secret itself).

@@ -1,9 +1,7 @@
 //! The generic alert webhook (`POST /api/v1/webhooks/alerts`) and the alert webhooks' secrets
 //! managed through the secret API.
 
-use flightdeck_model::{
-    Alert, AlertDetail, AlertSeverity, AlertsIngested, ComponentStatus, Page, TriageState,
-};
+use flightdeck_model::{Alert, AlertDetail, AlertSeverity, ComponentStatus, Page, TriageState};
 use flightdeck_server::settings::Secret;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -34,16 +32,14 @@ async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Vec<u8>) -> 
     req.send().await.unwrap()
 }
 
-async fn notify(app: &TestApp, body: &Value) -> AlertsIngested {
-    let resp = post(
-        app,
-        WEBHOOK,
-        Some(ALERTS_SECRET),
-        serde_json::to_vec(body).unwrap(),
-    )
-    .await;
-    assert_eq!(resp.status(), 200);
-    resp.json().await.unwrap()
+async fn notify(app: &TestApp, body: &Value) -> Ingested {
+    notify_alerts(app, WEBHOOK, ALERTS_SECRET, body).await
+}
+
+/// Every stored delivery, in any state.
+async fn stored_deliveries(app: &TestApp) -> usize {
+    let mut db = app.store.conn().await.unwrap();
+    db.list_inbox(None, None, 100).await.unwrap().len()
 }
 
 async fn feed(app: &TestApp) -> Vec<Alert> {
@@ -207,6 +203,11 @@ async fn refused_generic_notifications_are_401_400_422_or_413_and_write_nothing(
         );
         assert!(feed(&app).await.is_empty());
         assert_eq!(alert_live_events(&app).await, 0);
+        assert_eq!(
+            stored_deliveries(&app).await,
+            0,
+            "refused input is never stored"
+        );
     }
     // No secret configured: the source is refused.
     let app = spawn_app(Backend::Sqlite).await;
@@ -258,7 +259,7 @@ async fn admins_manage_the_alert_webhooks_secrets_and_the_api_wins_over_the_envi
             post(&app, AM_PATH, Some(AM_SECRET), am_payload())
                 .await
                 .status(),
-            200
+            202
         );
         let status: Value = get_json(&app.admin, "/api/v1/webhooks/alertmanager/secret").await;
         assert_eq!(status["origin"], "environment");
@@ -281,7 +282,7 @@ async fn admins_manage_the_alert_webhooks_secrets_and_the_api_wins_over_the_envi
             post(&app, AM_PATH, Some(rotated), am_payload())
                 .await
                 .status(),
-            200
+            202
         );
         // Cleared: the environment's applies again.
         let status = put_secret(&app, "alertmanager", None).await;
@@ -290,7 +291,7 @@ async fn admins_manage_the_alert_webhooks_secrets_and_the_api_wins_over_the_envi
             post(&app, AM_PATH, Some(AM_SECRET), am_payload())
                 .await
                 .status(),
-            200
+            202
         );
 
         // The generic alert webhook: off until an admin sets a secret.
@@ -311,7 +312,7 @@ async fn admins_manage_the_alert_webhooks_secrets_and_the_api_wins_over_the_envi
             post(&app, WEBHOOK, Some(ALERTS_SECRET), body)
                 .await
                 .status(),
-            200
+            202
         );
 
         // Too short a secret is refused and changes nothing.

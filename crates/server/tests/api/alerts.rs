@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use flightdeck_model::{
-    Alert, AlertDetail, AlertSeverity, AlertSourceStatus, AlertsIngested, Component,
-    ComponentStatus, Page, Role, TriageState,
+    Alert, AlertDetail, AlertSeverity, AlertSourceStatus, Component, ComponentStatus, Page, Role,
+    TriageState,
 };
 use flightdeck_server::settings::Secret;
 use reqwest::Method;
@@ -63,10 +63,8 @@ async fn post(app: &TestApp, token: Option<&str>, body: Vec<u8>) -> reqwest::Res
     req.send().await.unwrap()
 }
 
-async fn notify(app: &TestApp, body: &Value) -> AlertsIngested {
-    let resp = post(app, Some(SECRET), serde_json::to_vec(body).unwrap()).await;
-    assert_eq!(resp.status(), 200);
-    resp.json().await.unwrap()
+async fn notify(app: &TestApp, body: &Value) -> Ingested {
+    notify_alerts(app, WEBHOOK, SECRET, body).await
 }
 
 async fn feed(app: &TestApp, query: &str) -> Vec<Alert> {
@@ -324,6 +322,11 @@ async fn refused_notifications_are_401_400_422_or_413_and_write_nothing() {
         let huge = vec![b' '; 2 * 1024 * 1024];
         assert_eq!(post(&app, Some(SECRET), huge).await.status(), 413);
         assert!(feed(&app, "").await.is_empty());
+        let mut db = app.store.conn().await.unwrap();
+        assert!(
+            db.list_inbox(None, None, 10).await.unwrap().is_empty(),
+            "refused input is never stored"
+        );
         assert!(
             !live_event_types(&app)
                 .await
@@ -679,4 +682,132 @@ async fn real_alertmanager_round_trip(backend: Backend) {
         component(&app, "checkout").await.status,
         ComponentStatus::Operational
     );
+}
+
+#[tokio::test]
+async fn queued_notifications_apply_in_arrival_order() {
+    for backend in BACKENDS {
+        let app = app_with_secret(backend).await;
+        seed_checkout(&app).await;
+        let start = "2026-11-25T10:00:00Z";
+        let state = |status: &str| {
+            serde_json::to_vec(&payload(
+                vec![am_alert(status, "o1", start, checkout_labels("critical"))],
+                0,
+            ))
+            .unwrap()
+        };
+        // Sent back to back without waiting for the applier: fire, resolve, fire again (a stale
+        // resend), resolve. The episode ends resolved, with one fire and one resolve.
+        let mut last = None;
+        for status in ["firing", "resolved", "firing", "resolved"] {
+            let resp = post(&app, Some(SECRET), state(status)).await;
+            assert_eq!(resp.status(), 202);
+            let accepted: flightdeck_model::AlertsAccepted = resp.json().await.unwrap();
+            last = Some(accepted.delivery);
+        }
+        wait_applied(&app, last.unwrap()).await;
+        let alerts = feed(&app, "").await;
+        assert_eq!(alerts.len(), 1, "{backend:?}");
+        assert_eq!(alerts[0].state, TriageState::Resolved);
+        let detail: AlertDetail =
+            get_json(&app.admin, &format!("/api/v1/alerts/{}", alerts[0].id)).await;
+        let actions: Vec<_> = detail.events.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(actions, ["fire", "resolve"], "{backend:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_stored_notification_that_cannot_be_read_is_set_aside_and_the_rest_still_apply() {
+    for backend in BACKENDS {
+        let app = app_with_secret(backend).await;
+        seed_checkout(&app).await;
+        // A row as an older version might have stored it, which this one cannot read.
+        let bad = uuid::Uuid::now_v7();
+        let mut tx = app.store.begin().await.unwrap();
+        tx.insert_inbox(&flightdeck_store::NewInbox {
+            id: bad,
+            source: "alertmanager".into(),
+            delivery_id: bad.to_string(),
+            event_type: None,
+            body: r#"{"version":"5","alerts":[]}"#.into(),
+            now: Utc::now(),
+        })
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let good = payload(
+            vec![am_alert(
+                "firing",
+                "after-bad",
+                "2026-11-25T10:00:00Z",
+                checkout_labels("warning"),
+            )],
+            0,
+        );
+        assert_eq!(notify(&app, &good).await.changed, 1, "{backend:?}");
+        let row = app
+            .store
+            .conn()
+            .await
+            .unwrap()
+            .inbox_delivery(bad)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.state, flightdeck_store::InboxState::Failed);
+        assert!(row.note.unwrap().contains("version 5"));
+        let failed: Page<Value> =
+            get_json(&app.admin, "/api/v1/webhooks/deliveries?state=failed").await;
+        assert_eq!(failed.items.len(), 1);
+        assert_eq!(failed.items[0]["id"], bad.to_string());
+    }
+}
+
+#[tokio::test]
+async fn notifications_taken_by_a_replica_without_workers_are_applied_by_one_with_them() {
+    let database_url = database_url(Backend::Postgres).await;
+    let secret = |s: &mut flightdeck_server::Settings| {
+        s.webhook_secrets
+            .insert("alertmanager".into(), Secret::new(SECRET));
+    };
+    let mut api_only = test_settings(database_url.clone());
+    secret(&mut api_only);
+    api_only.run_workers = false;
+    let api = spawn_with_settings(api_only).await;
+    seed_checkout(&api).await;
+    let body = payload(
+        vec![am_alert(
+            "firing",
+            "r1",
+            "2026-11-25T10:00:00Z",
+            checkout_labels("critical"),
+        )],
+        0,
+    );
+    let resp = post(&api, Some(SECRET), serde_json::to_vec(&body).unwrap()).await;
+    assert_eq!(resp.status(), 202);
+    let accepted: flightdeck_model::AlertsAccepted = resp.json().await.unwrap();
+    assert_eq!((accepted.received, accepted.truncated_alerts), (1, 0));
+    // Stored, not applied: this replica runs no workers.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(feed(&api, "").await.is_empty());
+    let mut db = api.store.conn().await.unwrap();
+    assert_eq!(
+        db.inbox_delivery(accepted.delivery)
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
+        flightdeck_store::InboxState::Pending
+    );
+
+    let mut worker = test_settings(database_url);
+    secret(&mut worker);
+    let with_workers = spawn_with_settings(worker).await;
+    let note = wait_applied(&with_workers, accepted.delivery).await;
+    assert_eq!(note, "1 alerts; 1 episodes opened or changed");
+    let alerts = feed(&api, "").await;
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].component.as_deref(), Some("checkout"));
 }

@@ -373,14 +373,7 @@ async fn the_grid_shows_live_alert_counts_slo_summaries_and_dependency_impact() 
             "alerts": [alert("f1", "critical", "firing"), alert("f2", "critical", "firing"),
                        alert("f3", "warning", "firing"), alert("f4", "critical", "resolved")],
         });
-        let resp = reqwest::Client::new()
-            .post(format!("{}/api/v1/webhooks/alertmanager", app.url))
-            .bearer_auth("am-token")
-            .json(&payload)
-            .send()
-            .await
-            .unwrap();
-        assert!(resp.status().is_success(), "{}", resp.status());
+        notify_alerts(&app, "/api/v1/webhooks/alertmanager", "am-token", &payload).await;
         // Two SLOs on the API, one evaluated with a fast burn and 42 % budget left.
         let mut tx = app.store.begin().await.unwrap();
         let now = chrono::Utc::now();

@@ -112,3 +112,72 @@ pub async fn spawn_with_settings(settings: Settings) -> TestApp {
         hub,
     }
 }
+
+/// What an alert notification did once the alert applier applied it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ingested {
+    pub received: u32,
+    pub truncated_alerts: u32,
+    /// Episodes opened or changed, from the applied delivery's note.
+    pub changed: u32,
+}
+
+/// Posts an alert notification (`path` is `/api/v1/webhooks/alertmanager` or `…/alerts`), expects
+/// 202 with its delivery, and waits until the applier has applied it.
+pub async fn notify_alerts(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    body: &serde_json::Value,
+) -> Ingested {
+    let resp = reqwest::Client::new()
+        .post(format!("{}{path}", app.url.trim_end_matches('/')))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 202, "{}", resp.text().await.unwrap());
+    let accepted: flightdeck_model::AlertsAccepted = resp.json().await.unwrap();
+    let note = wait_applied(app, accepted.delivery).await;
+    // "<received> alerts; <changed> episodes opened or changed"
+    let number = |i: usize| -> u32 {
+        note.split_whitespace()
+            .nth(i)
+            .and_then(|w| w.trim_end_matches(';').parse().ok())
+            .unwrap_or_else(|| panic!("unexpected note `{note}`"))
+    };
+    assert_eq!(number(0), accepted.received, "note `{note}`");
+    Ingested {
+        received: accepted.received,
+        truncated_alerts: accepted.truncated_alerts,
+        changed: number(2),
+    }
+}
+
+/// Waits until a stored delivery is no longer pending; its note. Panics if it failed.
+pub async fn wait_applied(app: &TestApp, delivery: uuid::Uuid) -> String {
+    let path = format!("/api/v1/webhooks/deliveries/{delivery}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let resp = app
+            .admin
+            .request(reqwest::Method::GET, &path)
+            .unwrap()
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "GET {path}");
+        let delivery: serde_json::Value = resp.json().await.unwrap();
+        match delivery["state"].as_str() {
+            Some("pending") => {}
+            Some("applied") => return delivery["note"].as_str().unwrap_or_default().to_owned(),
+            other => panic!("delivery {path} ended {other:?}: {delivery}"),
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "delivery {path} still pending after 20 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

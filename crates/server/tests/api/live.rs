@@ -185,9 +185,10 @@ async fn topic_filters_limit_what_is_sent() {
 async fn a_since_older_than_the_retained_history_gets_a_resync() {
     let app = spawn_app(Backend::Postgres).await;
     create_token(&app, "recent").await;
-    // Pretend the retention period has passed for everything but the newest event.
+    // Pretend the retention period (and the notifier's grace) has passed for everything but
+    // the newest event.
     let mut db = app.store.conn().await.unwrap();
-    db.prune_events(Utc::now() + chrono::Duration::hours(1))
+    db.prune_events(Utc::now() + chrono::Duration::days(8))
         .await
         .unwrap();
     let (min, max) = db.event_bounds().await.unwrap().unwrap();

@@ -57,14 +57,8 @@ fn alert_payload(fingerprint: &str, severity: &str) -> Value {
 }
 
 async fn fire(app: &TestApp, fingerprint: &str, severity: &str) {
-    let resp = reqwest::Client::new()
-        .post(format!("{}/api/v1/webhooks/alertmanager", app.url))
-        .bearer_auth(SECRET)
-        .json(&alert_payload(fingerprint, severity))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
+    let payload = alert_payload(fingerprint, severity);
+    notify_alerts(app, "/api/v1/webhooks/alertmanager", SECRET, &payload).await;
 }
 
 async fn send(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> reqwest::Response {
@@ -435,6 +429,59 @@ async fn a_component_in_maintenance_suppresses_its_alerts_notifications() {
     }
 }
 
+/// Deploys checkout-api 1.4.2 to staging and reports it failed: a `deployment.failed`.
+async fn fail_a_deployment(app: &TestApp) -> flightdeck_model::Deployment {
+    app.admin
+        .create_service(&flightdeck_model::CreateService {
+            slug: "checkout-api".into(),
+            name: "Checkout API".into(),
+            team: None,
+            repositories: vec![],
+        })
+        .await
+        .unwrap();
+    app.admin
+        .create_environment(&flightdeck_model::CreateEnvironment {
+            slug: "staging".into(),
+            name: "Staging".into(),
+            rank: 10,
+            protected: false,
+            aliases: vec![],
+            freeze_windows: vec![],
+        })
+        .await
+        .unwrap();
+    let created = app
+        .admin
+        .deploy(&flightdeck_model::CreateDeployment {
+            service: "checkout-api".into(),
+            environment: "staging".into(),
+            version: "1.4.2".into(),
+            description: None,
+            confirm: None,
+            commit_sha: None,
+            commit_url: None,
+            committed_at: None,
+        })
+        .await
+        .unwrap();
+    let token = created.callback.as_ref().unwrap().token.clone();
+    app.client
+        .report_status(
+            created.id,
+            &token,
+            &flightdeck_model::StatusReport {
+                status: flightdeck_model::DeploymentStatus::Failed,
+                message: Some("smoke tests failed".into()),
+                url: None,
+                log: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    created
+}
+
 #[tokio::test]
 async fn a_failed_deployment_is_delivered_to_channels_that_want_it() {
     for backend in BACKENDS {
@@ -443,54 +490,7 @@ async fn a_failed_deployment_is_delivered_to_channels_that_want_it() {
         let mut body = webhook_channel("deploy-hook", &receiver.url);
         body["filters"] = json!({ "events": ["deployment.failed"], "environments": ["staging"] });
         let channel = create_channel(&app, body).await;
-        app.admin
-            .create_service(&flightdeck_model::CreateService {
-                slug: "checkout-api".into(),
-                name: "Checkout API".into(),
-                team: None,
-                repositories: vec![],
-            })
-            .await
-            .unwrap();
-        app.admin
-            .create_environment(&flightdeck_model::CreateEnvironment {
-                slug: "staging".into(),
-                name: "Staging".into(),
-                rank: 10,
-                protected: false,
-                aliases: vec![],
-                freeze_windows: vec![],
-            })
-            .await
-            .unwrap();
-        let created = app
-            .admin
-            .deploy(&flightdeck_model::CreateDeployment {
-                service: "checkout-api".into(),
-                environment: "staging".into(),
-                version: "1.4.2".into(),
-                description: None,
-                confirm: None,
-                commit_sha: None,
-                commit_url: None,
-                committed_at: None,
-            })
-            .await
-            .unwrap();
-        let token = created.callback.as_ref().unwrap().token.clone();
-        app.client
-            .report_status(
-                created.id,
-                &token,
-                &flightdeck_model::StatusReport {
-                    status: flightdeck_model::DeploymentStatus::Failed,
-                    message: Some("smoke tests failed".into()),
-                    url: None,
-                    log: vec![],
-                },
-            )
-            .await
-            .unwrap();
+        let created = fail_a_deployment(&app).await;
         // An alert is not among this channel's events.
         fire(&app, "fp-ignored", "critical").await;
 
@@ -658,17 +658,38 @@ async fn events_recorded_while_no_notifier_runs_are_delivered_when_one_starts() 
         settings.run_workers = false;
         let api = spawn_with_settings(settings).await;
         let channel = create_channel(&api, webhook_channel("late-hook", &receiver.url)).await;
-        fire(&api, "fp-late", "critical").await;
+        let failed = fail_a_deployment(&api).await;
+        // Stored, not applied: applying alert notifications is a worker's job too.
+        let resp = reqwest::Client::new()
+            .post(format!("{}/api/v1/webhooks/alertmanager", api.url))
+            .bearer_auth(SECRET)
+            .json(&alert_payload("fp-late", "critical"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 202);
+        tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(deliveries(&api, "").await.is_empty());
 
         // A process with workers starts later on the same database and resumes from the
-        // persisted cursor: the alert recorded before it started is delivered, once.
+        // persisted cursor: the failure recorded before it started is delivered, once; so is
+        // the alert, once the process has applied the stored notification.
         let mut settings = test_settings(url);
         configure(&mut settings, 3);
         let worker = spawn_with_settings(settings).await;
-        let d = settled(&worker, &channel, DeliveryStatus::Sent).await;
-        assert!(d.dedupe_key.ends_with(":firing"), "{backend:?}: {d:?}");
-        assert_eq!(receiver.requests().len(), 1);
+        let query = format!("?channel={}", channel.id);
+        let sent = eventually("both deliveries sent", DEADLINE, || async {
+            let found = deliveries(&worker, &query).await;
+            (found.len() == 2 && found.iter().all(|d| d.status == DeliveryStatus::Sent))
+                .then_some(found)
+        })
+        .await;
+        let mut keys: Vec<_> = sent.iter().map(|d| d.dedupe_key.clone()).collect();
+        keys.sort();
+        assert!(keys[0].starts_with("alert:"), "{backend:?}: {keys:?}");
+        assert!(keys[0].ends_with(":firing"), "{backend:?}: {keys:?}");
+        assert_eq!(keys[1], format!("deployment:{}:failed", failed.id));
+        assert_eq!(receiver.requests().len(), 2);
     }
 }
 

@@ -134,6 +134,12 @@ fn routes() -> Vec<Route> {
             Some(Viewer),
             None,
         ),
+        r(
+            Method::GET,
+            "/api/v1/webhooks/deliveries/{id}",
+            Some(Viewer),
+            None,
+        ),
         r(Method::GET, "/api/v1/dora", Some(Viewer), None),
         r(
             Method::GET,

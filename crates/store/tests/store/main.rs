@@ -311,10 +311,13 @@ async fn events_get_increasing_seqs_replay_after_a_seq_and_prune_by_age() {
     on_both(|store| async move {
         let mut db = store.conn().await.unwrap();
         assert_eq!(db.event_bounds().await.unwrap(), None);
-        let old = Utc::now() - Duration::days(2);
         let mut seqs = Vec::new();
         for i in 0..4 {
-            let at = if i < 2 { old } else { Utc::now() };
+            let at = match i {
+                0 => Utc::now() - Duration::days(8),
+                1 => Utc::now() - Duration::days(2),
+                _ => Utc::now(),
+            };
             let mut tx = store.begin().await.unwrap();
             seqs.push(
                 tx.insert_event("test.happened", &json!({ "i": i }), at)
@@ -335,11 +338,23 @@ async fn events_get_increasing_seqs_replay_after_a_seq_and_prune_by_age() {
         );
         assert_eq!(after[0].kind, "test.happened");
 
+        // The notifier has planned none of them: past the retention, only the one older than
+        // the retention plus the grace goes.
         let pruned = db
             .prune_events(Utc::now() - Duration::days(1))
             .await
             .unwrap();
-        assert_eq!(pruned, 2);
+        assert_eq!(pruned, 1);
+        assert_eq!(db.event_bounds().await.unwrap(), Some((seqs[1], seqs[3])));
+        // Once it has planned them, the retention alone decides.
+        db.set_notifier_cursor("notifier", seqs[3], Utc::now())
+            .await
+            .unwrap();
+        let pruned = db
+            .prune_events(Utc::now() - Duration::days(1))
+            .await
+            .unwrap();
+        assert_eq!(pruned, 1);
         assert_eq!(db.event_bounds().await.unwrap(), Some((seqs[2], seqs[3])));
     })
     .await;
