@@ -1,10 +1,10 @@
-//! Settings → Notifications: channels (Slack, webhook, email) for admins — list, add, test,
-//! delete — and the delivery log for operators: what was sent where, retried, failed, or held
-//! back by a silence or maintenance window.
+//! Settings → Notifications: channels (Slack, webhook, email) for admins — list, add, edit,
+//! pause, test, delete — and the delivery log for operators: what was sent where, retried,
+//! failed, or held back by a silence or maintenance window (it refreshes itself while open).
 
 use flightdeck_model::{
     AlertSeverity, ChannelConfig, ChannelFilters, ChannelRequest, Delivery, DeliveryQuery,
-    DeliveryStatus, NotificationChannel, NotifyEvent, Role, SmtpTls, WebhookHeader,
+    DeliveryStatus, MASK, NotificationChannel, NotifyEvent, Role, SmtpTls, WebhookHeader,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -41,6 +41,8 @@ fn ChannelsCard() -> impl IntoView {
     let toasts = use_toasts();
     let list = RwSignal::new(Vec::<NotificationChannel>::new());
     let adding = RwSignal::new(false);
+    // The channel being edited; the form is built afresh for each.
+    let editing = RwSignal::new(None::<NotificationChannel>);
     let load = move || {
         spawn_local(async move {
             if let Ok(page) = api.call(|c| async move { c.list_channels().await }).await {
@@ -79,13 +81,19 @@ fn ChannelsCard() -> impl IntoView {
         <section class="card" data-testid="notification-channels">
             <div class="card-header">
                 <h2>"Channels"</h2>
-                <button class="button button-small" data-testid="channel-new" on:click=move |_| adding.set(true)>
+                <button class="button button-small" data-testid="channel-new"
+                    on:click=move |_| { editing.set(None); adding.set(true); }>
                     <Icon name="plus" />"Add channel"
                 </button>
             </div>
             <Show when=move || adding.get()>
-                <ChannelForm adding saved=Callback::new(move |_| load()) />
+                <ChannelForm open=adding editing=None saved=Callback::new(move |_| load()) />
             </Show>
+            {move || editing.get().map(|channel| {
+                let open = RwSignal::new(true);
+                Effect::new(move |_| if !open.get() { editing.set(None) });
+                view! { <ChannelForm open editing=Some(channel) saved=Callback::new(move |_| load()) /> }
+            })}
             <div class="table-wrap">
                 <table class="table table-cards">
                     <thead><tr>
@@ -105,6 +113,11 @@ fn ChannelsCard() -> impl IntoView {
                                         <td data-label="Sends to" class="mono small">{describe(&c.config)}</td>
                                         <td data-label="Events" class="small">{events.join(", ")}</td>
                                         <td class="cell-actions">
+                                            <button class="button button-small button-ghost" data-testid="channel-edit"
+                                                on:click={
+                                                    let c = c.clone();
+                                                    move |_| { adding.set(false); editing.set(Some(c.clone())); }
+                                                }><Icon name="edit" />"Edit"</button>
                                             <button class="button button-small button-ghost" data-testid="channel-test"
                                                 on:click=move |_| test(id)><Icon name="check" />"Test"</button>
                                             <button class="button button-small button-ghost" data-testid="channel-delete"
@@ -147,27 +160,111 @@ fn parse_headers(s: &str) -> Result<Vec<WebhookHeader>, String> {
         .collect()
 }
 
+/// The form's starting values: empty for a new channel, the channel's own (secrets as the
+/// server masked them) when editing. A secret left masked keeps its stored value on save.
+struct Initial {
+    name: String,
+    kind: &'static str,
+    url: String,
+    host: String,
+    port: String,
+    from: String,
+    to: String,
+    tls: &'static str,
+    username: String,
+    password: String,
+    headers: String,
+    filters: ChannelFilters,
+    enabled: bool,
+}
+
+impl Initial {
+    fn of(channel: Option<&NotificationChannel>) -> Self {
+        let mut init = Initial {
+            name: String::new(),
+            kind: "slack",
+            url: String::new(),
+            host: String::new(),
+            port: "587".into(),
+            from: String::new(),
+            to: String::new(),
+            tls: "starttls",
+            username: String::new(),
+            password: String::new(),
+            headers: String::new(),
+            filters: ChannelFilters::default(),
+            enabled: true,
+        };
+        let Some(c) = channel else { return init };
+        init.name = c.name.clone();
+        init.filters = c.filters.clone();
+        init.enabled = c.enabled;
+        match &c.config {
+            ChannelConfig::Slack { webhook_url } => init.url = webhook_url.clone(),
+            ChannelConfig::Webhook { url, headers } => {
+                init.kind = "webhook";
+                init.url = url.clone();
+                init.headers = headers
+                    .iter()
+                    .map(|h| format!("{}: {}", h.name, h.value))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+            }
+            ChannelConfig::Email {
+                host,
+                port,
+                from,
+                to,
+                tls,
+                username,
+                password,
+            } => {
+                init.kind = "email";
+                init.host = host.clone();
+                init.port = port.to_string();
+                init.from = from.clone();
+                init.to = to.join(", ");
+                init.tls = match tls {
+                    SmtpTls::None => "none",
+                    SmtpTls::Tls => "tls",
+                    SmtpTls::Starttls => "starttls",
+                };
+                init.username = username.clone().unwrap_or_default();
+                init.password = password.clone().unwrap_or_default();
+            }
+        }
+        init
+    }
+}
+
 #[component]
-fn ChannelForm(adding: RwSignal<bool>, saved: Callback<()>) -> impl IntoView {
+fn ChannelForm(
+    open: RwSignal<bool>,
+    editing: Option<NotificationChannel>,
+    saved: Callback<()>,
+) -> impl IntoView {
     let api = use_api();
     let toasts = use_toasts();
-    let name = RwSignal::new(String::new());
-    let kind = RwSignal::new("slack".to_owned());
-    let url = RwSignal::new(String::new());
-    let host = RwSignal::new(String::new());
-    let port = RwSignal::new("587".to_owned());
-    let from = RwSignal::new(String::new());
-    let to = RwSignal::new(String::new());
-    let tls = RwSignal::new("starttls".to_owned());
-    let username = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
+    let init = Initial::of(editing.as_ref());
+    let id = editing.as_ref().map(|c| c.id);
+    let name = RwSignal::new(init.name);
+    let kind = RwSignal::new(init.kind.to_owned());
+    let url = RwSignal::new(init.url);
+    let host = RwSignal::new(init.host);
+    let port = RwSignal::new(init.port);
+    let from = RwSignal::new(init.from);
+    let to = RwSignal::new(init.to);
+    let tls = RwSignal::new(init.tls.to_owned());
+    let username = RwSignal::new(init.username);
+    let password = RwSignal::new(init.password);
     // `Name: value` per line; the values are stored as secrets (masked when read back), since a
     // header on a webhook is nearly always a token.
-    let headers = RwSignal::new(String::new());
-    let events = RwSignal::new(ChannelFilters::default().events);
-    let min_severity = RwSignal::new("warning".to_owned());
-    let components = RwSignal::new(String::new());
-    let environments = RwSignal::new(String::new());
+    let headers = RwSignal::new(init.headers);
+    let events = RwSignal::new(init.filters.events);
+    let min_severity = RwSignal::new(init.filters.min_severity.as_str().to_owned());
+    let components = RwSignal::new(init.filters.components.join(", "));
+    let environments = RwSignal::new(init.filters.environments.join(", "));
+    let enabled = RwSignal::new(init.enabled);
     let error = RwSignal::new(None::<AppError>);
     let save = Action::new_local(move |_: &()| async move {
         let headers = match parse_headers(&headers.get_untracked()) {
@@ -215,27 +312,37 @@ fn ChannelForm(adding: RwSignal<bool>, saved: Callback<()>) -> impl IntoView {
                 components: split_list(&components.get_untracked()),
                 environments: split_list(&environments.get_untracked()),
             },
-            enabled: true,
+            enabled: enabled.get_untracked(),
         };
         api.call(move |c| {
             let body = body.clone();
-            async move { c.create_channel(&body).await }
+            async move {
+                match id {
+                    Some(id) => c.replace_channel(id, &body).await,
+                    None => c.create_channel(&body).await,
+                }
+            }
         })
         .await
     });
     Effect::new(move |_| match save.value().get() {
         Some(Ok(c)) => {
-            toasts.success(format!("Channel “{}” added.", c.name));
+            let verb = if id.is_some() { "saved" } else { "added" };
+            toasts.success(format!("Channel “{}” {verb}.", c.name));
             saved.run(());
-            adding.set(false);
+            open.set(false);
         }
         Some(Err(e)) => error.set(Some(e)),
         None => {}
     });
     let is_email = move || kind.get() == "email";
     view! {
-        <form class="catalog-form" data-testid="channel-form" on:submit=move |ev| { ev.prevent_default(); error.set(None); save.dispatch(()); }>
-            <h3 class="field-wide">"New channel"</h3>
+        <form class="catalog-form" data-testid="channel-form" data-editing=id.is_some().to_string()
+            on:submit=move |ev| { ev.prevent_default(); error.set(None); save.dispatch(()); }>
+            <h3 class="field-wide">{if id.is_some() { "Edit channel" } else { "New channel" }}</h3>
+            {id.is_some().then(|| view! {
+                <p class="muted small field-wide">{format!("Secrets show as {MASK}; leave them so to keep the stored values.")}</p>
+            })}
             <label class="field"><span class="field-label">"Name"</span>
                 <input type="text" required placeholder="oncall-slack" data-testid="channel-name" bind:value=name /></label>
             <label class="field"><span class="field-label">"Kind"</span>
@@ -300,10 +407,16 @@ fn ChannelForm(adding: RwSignal<bool>, saved: Callback<()>) -> impl IntoView {
                 <input type="text" class="mono" placeholder="checkout, checkout-db" data-testid="channel-components" bind:value=components /></label>
             <label class="field"><span class="field-label">"Only environments (optional)"</span>
                 <input type="text" class="mono" placeholder="production" data-testid="channel-environments" bind:value=environments /></label>
+            <label class="checkbox field-wide">
+                <input type="checkbox" data-testid="channel-enabled" prop:checked=move || enabled.get()
+                    on:change=move |ev| enabled.set(event_target_checked(&ev)) />
+                "Enabled (a disabled channel keeps its settings and sends nothing)"
+            </label>
             {move || error.get().map(|e| view! { <p class="form-error field-wide" role="alert"><Icon name="alert" />{e.message}</p> })}
             <div class="form-actions field-wide">
-                <button class="button button-primary" type="submit" data-testid="channel-save" disabled=move || save.pending().get()>"Add channel"</button>
-                <button class="button button-ghost" type="button" on:click=move |_| adding.set(false)>"Cancel"</button>
+                <button class="button button-primary" type="submit" data-testid="channel-save" disabled=move || save.pending().get()>
+                    {if id.is_some() { "Save channel" } else { "Add channel" }}</button>
+                <button class="button button-ghost" type="button" on:click=move |_| open.set(false)>"Cancel"</button>
             </div>
         </form>
     }
@@ -348,6 +461,21 @@ fn DeliveriesCard() -> impl IntoView {
         });
     };
     load();
+    // Deliveries move on their own (retries, sends after a backoff), and no live event reports
+    // them: refresh every few seconds while the log is on screen and the tab is visible.
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            let visible = web_sys::window()
+                .and_then(|w| w.document())
+                .is_none_or(|d| !d.hidden());
+            if visible {
+                load();
+            }
+        },
+        std::time::Duration::from_secs(5),
+    ) {
+        on_cleanup(move || handle.clear());
+    }
     view! {
         <section class="card" data-testid="notification-deliveries">
             <div class="card-header">
