@@ -1,7 +1,10 @@
 //! Loki `query_range`, against response bodies.
 //!
-//! No raw recording of a Loki answer with a traceable source was found (see
-//! `tests/fixtures/recorded/SOURCES.md`). The closest are Grafana's own test inputs for its Loki
+//! One answer recorded from a real Loki is served verbatim:
+//! `recorded/loki_query_range_streams_empty_netobserv.json`, an empty `streams` result with the
+//! full Loki 3 stats block (provenance in `tests/fixtures/recorded/SOURCES.md`). No recorded
+//! answer holding lines was found with a traceable source. The closest are Grafana's own test
+//! inputs for its Loki
 //! data source, served verbatim here: `recorded/loki_query_range_streams_grafana_golden.json`
 //! (two streams, a duplicated line, labels with quotes and an emoji) and its Loki 3 twin with
 //! `encodingFlags` and `[ns, line, {}]` values. Grafana edited them (the stats counters run
@@ -257,6 +260,24 @@ async fn grafanas_loki_bodies_merge_their_streams_newest_first_with_labels_as_fi
         Some("1645030246277587968"),
         "the next page ends at the oldest line kept"
     );
+}
+
+#[tokio::test]
+async fn a_recorded_empty_loki_answer_is_an_empty_last_page() {
+    let server = TestServer::replaying(vec![Reply::json(
+        200,
+        fixture("recorded/loki_query_range_streams_empty_netobserv.json"),
+    )])
+    .await;
+
+    let page = loki(&server)
+        .search(QUERY, since(), until(), 50, None)
+        .await
+        .unwrap();
+
+    assert!(page.lines.is_empty());
+    assert_eq!(page.next_cursor, None, "nothing older to ask for");
+    assert!(!page.partial);
 }
 
 #[test]
