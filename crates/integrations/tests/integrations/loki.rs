@@ -1,14 +1,15 @@
 //! Loki `query_range`, against response bodies.
 //!
-//! One answer recorded from a real Loki is served verbatim:
-//! `recorded/loki_query_range_streams_empty_netobserv.json`, an empty `streams` result with the
-//! full Loki 3 stats block (provenance in `tests/fixtures/recorded/SOURCES.md`). No recorded
-//! answer holding lines was found with a traceable source. The closest are Grafana's own test
-//! inputs for its Loki
-//! data source, served verbatim here: `recorded/loki_query_range_streams_grafana_golden.json`
-//! (two streams, a duplicated line, labels with quotes and an emoji) and its Loki 3 twin with
-//! `encodingFlags` and `[ns, line, {}]` values. Grafana edited them (the stats counters run
-//! 2, 3, 4, …), so they are third-party bodies, not recordings.
+//! Recorded from real Loki servers and served verbatim (provenance in
+//! `tests/fixtures/recorded/SOURCES.md`): `recorded/loki_query_range_streams_netobserv_flows.json`,
+//! a compact `curl -o` capture of a 100-line `streams` answer (46 streams of flow records, Loki
+//! 2.x), and `recorded/loki_query_range_streams_empty_netobserv.json`, an empty `streams` result
+//! with the full Loki 3 stats block.
+//!
+//! Third-party but not raw recordings: Grafana's own test inputs for its Loki data source,
+//! `recorded/loki_query_range_streams_grafana_golden.json` (two streams, a duplicated line,
+//! labels with quotes and an emoji) and its Loki 3 twin with `encodingFlags` and
+//! `[ns, line, {}]` values. Grafana edited them (the stats counters run 2, 3, 4, …).
 //!
 //! Hand-written from the documented shapes: `loki_query_range_streams.json` (a `level` label on
 //! one stream, Loki 3's `detected_level` on another, a logfmt line without a level label on the
@@ -260,6 +261,61 @@ async fn grafanas_loki_bodies_merge_their_streams_newest_first_with_labels_as_fi
         Some("1645030246277587968"),
         "the next page ends at the oldest line kept"
     );
+}
+
+#[tokio::test]
+async fn a_recorded_loki_answer_of_46_streams_becomes_one_page_newest_first() {
+    let recorded = fixture("recorded/loki_query_range_streams_netobserv_flows.json");
+    let server = TestServer::replaying(vec![
+        Reply::json(200, recorded.clone()),
+        Reply::json(200, recorded),
+    ])
+    .await;
+    let logs = loki(&server);
+
+    let all = logs
+        .search(QUERY, since(), until(), 100, None)
+        .await
+        .unwrap();
+    let half = logs
+        .search(QUERY, since(), until(), 50, None)
+        .await
+        .unwrap();
+
+    assert_eq!(all.lines.len(), 100, "every value of every stream");
+    let ns: Vec<i64> = all
+        .lines
+        .iter()
+        .map(|l| l.at.timestamp_nanos_opt().unwrap())
+        .collect();
+    assert!(ns.windows(2).all(|w| w[0] >= w[1]), "merged newest first");
+    assert_eq!(ns[0], 1_667_835_814_105_999_872);
+    assert_eq!(ns[99], 1_667_835_810_988_999_936);
+    let newest = &all.lines[0];
+    assert!(
+        newest.message.starts_with(r#"{"SrcAddr":"130.211.1.79","#),
+        "{}",
+        newest.message
+    );
+    assert_eq!(newest.fields["app"], "netobserv-flowcollector");
+    assert_eq!(newest.fields["FlowDirection"], "0");
+    assert_eq!(
+        all.lines[1].fields["SrcK8S_OwnerName"],
+        "ci-ln-xz1644k-72292-ch8kk-master-0"
+    );
+    assert!(
+        all.lines.iter().all(|l| l.level.is_none()),
+        "flow records carry no level"
+    );
+    assert!(!all.partial);
+    assert_eq!(
+        all.next_cursor.as_deref(),
+        Some("1667835810988999936"),
+        "a full page continues before its oldest line"
+    );
+    assert_eq!(half.lines.len(), 50, "cut to the limit after merging");
+    assert_eq!(half.lines[..], all.lines[..50]);
+    assert_eq!(half.next_cursor.as_deref(), Some("1667835811948999936"));
 }
 
 #[tokio::test]
