@@ -1,10 +1,19 @@
-//! Loki `query_range`, against recorded response bodies.
+//! Loki `query_range`, against response bodies.
 //!
-//! Fixtures (`tests/fixtures/`): `loki_query_range_streams.json` follows the HTTP API's
-//! documented `query_range` answer for a log query (`{status, data: {resultType: "streams",
-//! result: [{stream, values: [[<ns>, <line>]]}], stats}}`), with a `level` label on one stream,
-//! Loki 3's `detected_level` on another and a logfmt line without a level label on the third;
-//! `loki_error_parse.txt` is the plain-text body Loki answers a LogQL syntax error with (HTTP 400).
+//! Recorded from real Loki servers and served verbatim (provenance in
+//! `tests/fixtures/recorded/SOURCES.md`): `recorded/loki_query_range_streams_netobserv_flows.json`,
+//! a compact `curl -o` capture of a 100-line `streams` answer (46 streams of flow records, Loki
+//! 2.x), and `recorded/loki_query_range_streams_empty_netobserv.json`, an empty `streams` result
+//! with the full Loki 3 stats block.
+//!
+//! Third-party but not raw recordings: Grafana's own test inputs for its Loki data source,
+//! `recorded/loki_query_range_streams_grafana_golden.json` (two streams, a duplicated line,
+//! labels with quotes and an emoji) and its Loki 3 twin with `encodingFlags` and
+//! `[ns, line, {}]` values. Grafana edited them (the stats counters run 2, 3, 4, …).
+//!
+//! Hand-written from the documented shapes: `loki_query_range_streams.json` (a `level` label on
+//! one stream, Loki 3's `detected_level` on another, a logfmt line without a level label on the
+//! third) and `loki_error_parse.txt`, the plain-text body of a LogQL syntax error (HTTP 400).
 
 use std::time::Duration;
 
@@ -185,6 +194,146 @@ async fn a_loki_metric_query_is_refused_because_it_has_no_lines() {
         matches!(&err, LogError::Malformed(m) if m.contains("metric query")),
         "{err:?}"
     );
+}
+
+#[tokio::test]
+async fn grafanas_loki_bodies_merge_their_streams_newest_first_with_labels_as_fields() {
+    let server = TestServer::replaying(vec![
+        Reply::json(
+            200,
+            fixture("recorded/loki_query_range_streams_grafana_golden.json"),
+        ),
+        Reply::json(
+            200,
+            fixture("recorded/loki_query_range_streams_structured_metadata_grafana_golden.json"),
+        ),
+        Reply::json(
+            200,
+            fixture("recorded/loki_query_range_streams_grafana_golden.json"),
+        ),
+    ])
+    .await;
+    let logs = loki(&server);
+
+    let two_values = logs
+        .search(QUERY, since(), until(), 100, None)
+        .await
+        .unwrap();
+    let three_values = logs
+        .search(QUERY, since(), until(), 100, None)
+        .await
+        .unwrap();
+    let short = logs.search(QUERY, since(), until(), 3, None).await.unwrap();
+
+    let got: Vec<_> = two_values
+        .lines
+        .iter()
+        .map(|l| (l.at.timestamp_nanos_opt().unwrap(), l.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (1_645_030_247_027_735_040, "log line info 1"),
+            (1_645_030_246_277_587_968, "log line info 2"),
+            (1_645_030_246_277_587_968, "log line info 2"),
+            (1_645_030_245_539_423_744, "log line info 3"),
+            (1_645_030_244_810_757_120, "log line error 1"),
+            (1_645_030_244_091_700_992, "log line info 4"),
+        ],
+        "the error stream's line sorts between the other stream's lines"
+    );
+    assert!(
+        two_values.lines.iter().all(|l| l.level.is_none()),
+        "no level label, and lower-case prose is not a level"
+    );
+    assert_eq!(two_values.lines[4].fields["code"], "one\",");
+    assert_eq!(two_values.lines[0].fields["code"], "\",two");
+    assert_eq!(two_values.lines[0].fields["location"], "moon🌙");
+    assert_eq!(two_values.next_cursor, None);
+    assert!(!two_values.partial);
+    assert_eq!(
+        three_values.lines, two_values.lines,
+        "an empty structured-metadata object adds nothing"
+    );
+    assert_eq!(short.lines.len(), 3);
+    assert_eq!(
+        short.next_cursor.as_deref(),
+        Some("1645030246277587968"),
+        "the next page ends at the oldest line kept"
+    );
+}
+
+#[tokio::test]
+async fn a_recorded_loki_answer_of_46_streams_becomes_one_page_newest_first() {
+    let recorded = fixture("recorded/loki_query_range_streams_netobserv_flows.json");
+    let server = TestServer::replaying(vec![
+        Reply::json(200, recorded.clone()),
+        Reply::json(200, recorded),
+    ])
+    .await;
+    let logs = loki(&server);
+
+    let all = logs
+        .search(QUERY, since(), until(), 100, None)
+        .await
+        .unwrap();
+    let half = logs
+        .search(QUERY, since(), until(), 50, None)
+        .await
+        .unwrap();
+
+    assert_eq!(all.lines.len(), 100, "every value of every stream");
+    let ns: Vec<i64> = all
+        .lines
+        .iter()
+        .map(|l| l.at.timestamp_nanos_opt().unwrap())
+        .collect();
+    assert!(ns.windows(2).all(|w| w[0] >= w[1]), "merged newest first");
+    assert_eq!(ns[0], 1_667_835_814_105_999_872);
+    assert_eq!(ns[99], 1_667_835_810_988_999_936);
+    let newest = &all.lines[0];
+    assert!(
+        newest.message.starts_with(r#"{"SrcAddr":"130.211.1.79","#),
+        "{}",
+        newest.message
+    );
+    assert_eq!(newest.fields["app"], "netobserv-flowcollector");
+    assert_eq!(newest.fields["FlowDirection"], "0");
+    assert_eq!(
+        all.lines[1].fields["SrcK8S_OwnerName"],
+        "ci-ln-xz1644k-72292-ch8kk-master-0"
+    );
+    assert!(
+        all.lines.iter().all(|l| l.level.is_none()),
+        "flow records carry no level"
+    );
+    assert!(!all.partial);
+    assert_eq!(
+        all.next_cursor.as_deref(),
+        Some("1667835810988999936"),
+        "a full page continues before its oldest line"
+    );
+    assert_eq!(half.lines.len(), 50, "cut to the limit after merging");
+    assert_eq!(half.lines[..], all.lines[..50]);
+    assert_eq!(half.next_cursor.as_deref(), Some("1667835811948999936"));
+}
+
+#[tokio::test]
+async fn a_recorded_empty_loki_answer_is_an_empty_last_page() {
+    let server = TestServer::replaying(vec![Reply::json(
+        200,
+        fixture("recorded/loki_query_range_streams_empty_netobserv.json"),
+    )])
+    .await;
+
+    let page = loki(&server)
+        .search(QUERY, since(), until(), 50, None)
+        .await
+        .unwrap();
+
+    assert!(page.lines.is_empty());
+    assert_eq!(page.next_cursor, None, "nothing older to ask for");
+    assert!(!page.partial);
 }
 
 #[test]

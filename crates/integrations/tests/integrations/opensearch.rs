@@ -1,17 +1,23 @@
-//! OpenSearch and Elasticsearch `_search`, against recorded response bodies.
+//! OpenSearch and Elasticsearch `_search`, against response bodies.
 //!
-//! Fixtures (`tests/fixtures/`): `opensearch_search_page{1,2}.json` follow the Search API's
-//! documented response (`took`, `timed_out`, `_shards`, `hits.hits[]` with `_index`, `_id`,
-//! `_source` and, when sorting, `sort`); `elasticsearch_search_partial.json` is a response with
-//! a failed shard (`_shards.failures[]`); `elasticsearch_error_query_string.json` is the body of
-//! a `query_string` syntax error (`search_phase_execution_exception` with its root cause);
-//! `elasticsearch_error_401.json` is the security plugin's `security_exception`;
-//! `opensearch_security_401.txt` is OpenSearch Security's plain-text 401.
+//! Recorded bodies (`tests/fixtures/recorded/`, provenance in `recorded/SOURCES.md`), served
+//! verbatim: `elasticsearch_search_filebeat_tikv_pingcap.json`, an Elasticsearch 7.x `?pretty`
+//! answer holding one Filebeat document (ECS `log.level` nested, `sort` on `@timestamp`);
+//! `opensearch_search_failed_shard_docs.json`, an OpenSearch answer with one failed shard
+//! (`_shards.failed: 1`, `failures[]`) next to a real hit.
+//!
+//! Hand-written from the documented shapes, because no recording with a traceable source was
+//! found (see `SOURCES.md`): `opensearch_search_page{1,2}.json` (and the `timed_out: true`
+//! variant edited from page 2), `elasticsearch_search_partial.json`,
+//! `elasticsearch_error_query_string.json` (`search_phase_execution_exception` with its root
+//! cause), `elasticsearch_error_401.json` (`security_exception`) and
+//! `opensearch_security_401.txt` (OpenSearch Security's plain-text 401).
 
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use flightdeck_integrations::Auth;
+use flightdeck_integrations::logs::opensearch::encode_cursor;
 use flightdeck_integrations::logs::{LogError, LogLevel, LogSource, OpenSearch};
 use serde_json::json;
 
@@ -262,6 +268,88 @@ async fn an_empty_query_filters_on_time_alone_and_a_foreign_cursor_is_refused_un
     assert_eq!(filter.as_array().unwrap().len(), 1);
     assert!(filter[0].get("range").is_some());
     assert!(matches!(err, LogError::BadCursor));
+}
+
+#[tokio::test]
+async fn a_recorded_elasticsearch_hit_becomes_an_entry_with_its_ecs_level_and_a_cursor() {
+    let recorded = fixture("recorded/elasticsearch_search_filebeat_tikv_pingcap.json");
+    let server = TestServer::replaying(vec![
+        Reply::json(200, recorded.clone()),
+        Reply::json(200, recorded.clone()),
+        Reply::json(200, recorded),
+    ])
+    .await;
+    let logs = source(&server, basic());
+
+    let full = logs.search(QUERY, since(), until(), 1, None).await.unwrap();
+    let cursor = full.next_cursor.clone().expect("a full page has a cursor");
+    logs.search(QUERY, since(), until(), 1, Some(&cursor))
+        .await
+        .unwrap();
+    let short = logs
+        .search(QUERY, since(), until(), 50, None)
+        .await
+        .unwrap();
+
+    assert!(!full.partial);
+    assert_eq!(full.lines.len(), 1);
+    let line = &full.lines[0];
+    assert_eq!(
+        line.at,
+        Utc.with_ymd_and_hms(2021, 12, 16, 6, 35, 36).unwrap()
+            + chrono::Duration::milliseconds(288)
+    );
+    assert_eq!(line.message, "stoping worker");
+    assert_eq!(
+        line.level,
+        Some(LogLevel::Info),
+        "from the nested ECS log.level \"INFO\""
+    );
+    assert_eq!(line.fields["_index"], "tiem-tidb-cluster-2021.12.16");
+    assert_eq!(line.fields["_id"], "Nu30wX0BomM1rMZIIW8w");
+    assert_eq!(line.fields["log"]["logger"], "mod.rs:375");
+    assert_eq!(line.fields["agent"]["type"], "filebeat");
+    assert!(!line.fields.contains_key("message") && !line.fields.contains_key("@timestamp"));
+    assert_eq!(cursor, encode_cursor(&[json!(1_639_636_536_288_i64)]));
+    assert_eq!(
+        server.requests()[1].json()["search_after"],
+        json!([1_639_636_536_288_i64]),
+        "the next page continues after the recorded hit's sort value"
+    );
+    assert_eq!(short.lines, full.lines);
+    assert_eq!(
+        short.next_cursor, None,
+        "one hit for 50 asked is the last page"
+    );
+}
+
+#[tokio::test]
+async fn a_recorded_opensearch_answer_with_a_failed_shard_is_partial_but_keeps_its_hit() {
+    let server = TestServer::replaying(vec![Reply::json(
+        200,
+        fixture("recorded/opensearch_search_failed_shard_docs.json"),
+    )])
+    .await;
+
+    let page = source(&server, basic())
+        .search(QUERY, since(), until(), 10, None)
+        .await
+        .unwrap();
+
+    assert!(page.partial, "_shards.failed is 1");
+    assert_eq!(page.lines.len(), 1);
+    let line = &page.lines[0];
+    // The recorded document has no message field: the line is the document itself.
+    let shown: serde_json::Value = serde_json::from_str(&line.message).unwrap();
+    assert_eq!(shown, json!({ "name": "John Doe", "average": 80 }));
+    assert_eq!(line.level, None);
+    // Nor an @timestamp: the time falls back to the first sort value as epoch milliseconds.
+    // That answer sorted on `average`, so this is 80 ms; our own request always sorts on
+    // @timestamp first, where the fallback reads the real time.
+    assert_eq!(line.at, Utc.timestamp_millis_opt(80).unwrap());
+    assert_eq!(line.fields["_index"], "students");
+    assert_eq!(line.fields["_id"], "1");
+    assert_eq!(page.next_cursor, None);
 }
 
 #[test]
