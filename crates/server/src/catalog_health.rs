@@ -162,7 +162,7 @@ pub async fn apply(store: &dyn Store, catalog: &CatalogSettings) -> anyhow::Resu
     let events = recompute(&mut *tx, &touched, now)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    tx.insert_events(&events, now).await?;
+    tx.insert_events(events, now).await?;
     for (action, target_id, before, after) in changes {
         let entry = NewAudit {
             actor: "config".into(),

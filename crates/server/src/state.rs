@@ -63,7 +63,7 @@ impl AppState {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         // One statement (and one take of the event-order lock) for all of them.
-        let mut published = tx.insert_events(&events, now).await?;
+        let mut published = tx.insert_events(events, now).await?;
         if let Some(entry) = audit {
             published.push(record_audit(&mut *tx, entry, now).await?);
         }

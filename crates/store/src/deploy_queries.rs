@@ -185,10 +185,11 @@ pub trait DeployQueries: Send {
         note: Option<&str>,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
-    /// Newest first, optionally in one state.
+    /// Newest first, optionally in one state and from one source.
     async fn list_inbox(
         &mut self,
         state: Option<InboxState>,
+        source: Option<&str>,
         before: Option<Id>,
         limit: u32,
     ) -> StoreResult<Vec<InboxRecord>>;
@@ -1101,16 +1102,18 @@ macro_rules! impl_deploy_queries {
             async fn list_inbox(
                 &mut self,
                 state: Option<InboxState>,
+                source: Option<&str>,
                 before: Option<Id>,
                 limit: u32,
             ) -> StoreResult<Vec<InboxRecord>> {
                 let rows: Vec<InboxRow> = sqlx::query_as(&format!(
                     "SELECT {INBOX_COLUMNS} FROM inbox WHERE ($1 IS NULL OR state = $1) AND ($2 IS NULL OR id < $2) \
-                     ORDER BY id DESC LIMIT $3"
+                     AND ($4 IS NULL OR source = $4) ORDER BY id DESC LIMIT $3"
                 ))
                 .bind(state.map(InboxState::as_str))
                 .bind(before)
                 .bind(i64::from(limit))
+                .bind(source)
                 .fetch_all(&mut *self.0)
                 .await?;
                 rows.into_iter().map(InboxRow::into_record).collect()

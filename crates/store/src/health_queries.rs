@@ -74,9 +74,10 @@ pub trait HealthQueries: Send {
     async fn insert_alerts(&mut self, alerts: &[Alert]) -> StoreResult<()>;
     async fn insert_alert_events(&mut self, events: &[AlertEvent]) -> StoreResult<()>;
     /// Like `Queries::insert_event` for many, in sequence order; the event lock is taken once.
+    /// Takes the payloads by value: they move into the returned events, uncopied.
     async fn insert_events(
         &mut self,
-        events: &[(&str, serde_json::Value)],
+        events: Vec<(&str, serde_json::Value)>,
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<flightdeck_model::LiveEvent>>;
 
@@ -563,7 +564,7 @@ macro_rules! impl_health_queries {
 
             async fn insert_events(
                 &mut self,
-                events: &[(&str, serde_json::Value)],
+                events: Vec<(&str, serde_json::Value)>,
                 now: DateTime<Utc>,
             ) -> StoreResult<Vec<flightdeck_model::LiveEvent>> {
                 if events.is_empty() {
@@ -573,7 +574,7 @@ macro_rules! impl_health_queries {
                 if !lock.is_empty() {
                     sqlx::query(lock).execute(&mut *self.0).await?;
                 }
-                let mut seqs = $crate::health_queries::$batch::insert_events(&mut *self.0, events, now).await?;
+                let mut seqs = $crate::health_queries::$batch::insert_events(&mut *self.0, &events, now).await?;
                 // Sequence numbers follow the input order; RETURNING's order is not promised.
                 seqs.sort_unstable();
                 Ok(seqs
@@ -581,9 +582,9 @@ macro_rules! impl_health_queries {
                     .zip(events)
                     .map(|(seq, (kind, data))| flightdeck_model::LiveEvent {
                         seq,
-                        kind: (*kind).to_owned(),
+                        kind: kind.to_owned(),
                         at: now,
-                        data: data.clone(),
+                        data,
                     })
                     .collect())
             }
@@ -749,13 +750,20 @@ pub(crate) mod pg_batch {
         events: &[(&str, serde_json::Value)],
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<i64>> {
+        // The payloads go as text and are stored as `json` (migration 0008): validated, kept
+        // as sent, and read back verbatim — no binary conversion either way.
         let seqs: Vec<i64> = sqlx::query_scalar(
-            "INSERT INTO events (kind, at, data) SELECT k, $2, d FROM UNNEST($1::text[], $3::jsonb[]) AS u(k, d) \
+            "INSERT INTO events (kind, at, data) SELECT k, $2, d::json FROM UNNEST($1::text[], $3::text[]) AS u(k, d) \
              RETURNING seq",
         )
         .bind(events.iter().map(|e| e.0).collect::<Vec<&str>>())
         .bind(now)
-        .bind(events.iter().map(|e| Json(&e.1)).collect::<Vec<_>>())
+        .bind(
+            events
+                .iter()
+                .map(|e| e.1.to_string())
+                .collect::<Vec<String>>(),
+        )
         .fetch_all(conn)
         .await?;
         Ok(seqs)

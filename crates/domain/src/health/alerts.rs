@@ -66,6 +66,34 @@ pub enum TriageState {
     Resolved,
 }
 
+/// The wire enums (`flightdeck_model`) and these carry the same variants under the same names;
+/// plain conversions both ways, for the ingest path that converts every alert.
+macro_rules! same_variants {
+    ($($ours:ident <=> $wire:ident { $($variant:ident),+ })+) => {$(
+        impl From<flightdeck_model::$wire> for $ours {
+            fn from(w: flightdeck_model::$wire) -> Self {
+                match w {
+                    $(flightdeck_model::$wire::$variant => $ours::$variant),+
+                }
+            }
+        }
+
+        impl From<$ours> for flightdeck_model::$wire {
+            fn from(o: $ours) -> Self {
+                match o {
+                    $($ours::$variant => flightdeck_model::$wire::$variant),+
+                }
+            }
+        }
+    )+};
+}
+
+same_variants! {
+    Severity <=> AlertSeverity { Critical, Warning, Info }
+    SourceStatus <=> AlertSourceStatus { Firing, Resolved }
+    TriageState <=> TriageState { Open, Acknowledged, Escalated, Resolved }
+}
+
 /// One alert as the source reports it, already read from the payload (Alertmanager's
 /// `alerts[]` entry, or the generic webhook's).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

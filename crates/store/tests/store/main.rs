@@ -774,7 +774,7 @@ async fn alert_batches_are_stored_found_and_refused_whole() {
         let events: Vec<_> = (0..3)
             .map(|i| ("alert.updated", json!({ "i": i })))
             .collect();
-        let live = tx.insert_events(&events, Utc::now()).await.unwrap();
+        let live = tx.insert_events(events.clone(), Utc::now()).await.unwrap();
         tx.commit().await.unwrap();
         // In the order given, with increasing sequence numbers.
         assert_eq!(
