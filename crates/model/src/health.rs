@@ -205,12 +205,30 @@ pub struct CreateComponent {
 pub struct UpdateComponent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tier: Option<i32>,
+    /// Absent leaves it; `null` removes it.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, nullable))]
+    pub group: Option<Option<String>>,
+    /// The linked service's slug. Absent leaves it; `null` unlinks.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, nullable))]
+    pub service: Option<Option<String>>,
+    /// Absent leaves it; `null` removes it.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<i32>, nullable))]
+    pub tier: Option<Option<i32>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub depends_on: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -223,6 +241,16 @@ pub struct UpdateComponent {
     pub log_query: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maintenance: Option<Vec<ComponentMaintenance>>,
+}
+
+/// For a patch field that can be removed: absent is `None` (leave it), `null` is `Some(None)`
+/// (remove it), a value is `Some(Some(value))`.
+fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// A component's page: the component, its live alerts and its linked service's recent deployments.

@@ -153,7 +153,8 @@ pub async fn apply_catalog(
                 if differs {
                     let patch = ServicePatch {
                         name: Some(spec.name.clone()),
-                        team: spec.team.clone(),
+                        // Removed from the file: removed from the service ("" clears).
+                        team: Some(spec.team.clone().unwrap_or_default()),
                         repositories: Some(spec.repositories.clone()),
                     };
                     tx.update_service(existing.id, &patch, now).await?;

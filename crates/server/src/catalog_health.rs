@@ -82,12 +82,12 @@ pub async fn apply(store: &dyn Store, catalog: &CatalogSettings) -> anyhow::Resu
                 ));
             }
             Some(existing) => {
-                // Optional fields the file leaves out are not managed by it (a patch cannot
-                // clear them either), so only declared ones count as differences.
+                // The file is the whole truth about the components it declares: an optional
+                // field left out of it (or removed from it) is cleared.
                 let differs = existing.name != spec.name
-                    || (spec.group.is_some() && existing.group != spec.group)
-                    || (spec.service.is_some() && existing.service != spec.service)
-                    || (spec.tier.is_some() && existing.tier != spec.tier)
+                    || existing.group != spec.group
+                    || existing.service != spec.service
+                    || existing.tier != spec.tier
                     || existing.depends_on != spec.depends_on
                     || existing.matchers != spec.matchers
                     || existing.metric_queries != spec.metric_queries
@@ -98,9 +98,9 @@ pub async fn apply(store: &dyn Store, catalog: &CatalogSettings) -> anyhow::Resu
                 }
                 let patch = ComponentPatch {
                     name: Some(spec.name.clone()),
-                    group: spec.group.clone(),
-                    service: spec.service.clone(),
-                    tier: spec.tier,
+                    group: Some(spec.group.clone()),
+                    service: Some(spec.service.clone()),
+                    tier: Some(spec.tier),
                     depends_on: Some(spec.depends_on.clone()),
                     matchers: Some(spec.matchers.clone()),
                     metric_queries: Some(spec.metric_queries.clone()),

@@ -524,7 +524,8 @@ macro_rules! impl_deploy_queries {
 
             async fn update_service(&mut self, id: Id, patch: &ServicePatch, now: DateTime<Utc>) -> StoreResult<Service> {
                 let row: ServiceRow = sqlx::query_as(&format!(
-                    "UPDATE services SET name = COALESCE($2, name), team = COALESCE($3, team), \
+                    "UPDATE services SET name = COALESCE($2, name), \
+                     team = CASE WHEN $3 IS NULL THEN team ELSE NULLIF($3, '') END, \
                      repositories = COALESCE($4, repositories), updated_at = $5 WHERE id = $1 \
                      RETURNING {SERVICE_COLUMNS}"
                 ))

@@ -142,9 +142,12 @@ pub struct NewComponent {
 #[derive(Debug, Clone, Default)]
 pub struct ComponentPatch {
     pub name: Option<String>,
-    pub group: Option<String>,
-    pub service: Option<String>,
-    pub tier: Option<i32>,
+    /// `None` leaves it, `Some(None)` removes it.
+    pub group: Option<Option<String>>,
+    /// `None` leaves it, `Some(None)` unlinks.
+    pub service: Option<Option<String>>,
+    /// `None` leaves it, `Some(None)` removes it.
+    pub tier: Option<Option<i32>>,
     pub depends_on: Option<Vec<String>>,
     pub matchers: Option<Vec<String>>,
     pub metric_queries: Option<Vec<MetricQuery>>,
@@ -388,8 +391,10 @@ macro_rules! impl_health_queries {
                 now: DateTime<Utc>,
             ) -> StoreResult<Component> {
                 let row: ComponentRow = sqlx::query_as(&format!(
-                    "UPDATE components SET name = COALESCE($2, name), grp = COALESCE($3, grp), \
-                     service = COALESCE($4, service), tier = COALESCE($5, tier), \
+                    "UPDATE components SET name = COALESCE($2, name), \
+                     grp = CASE WHEN $12 THEN $3 ELSE grp END, \
+                     service = CASE WHEN $13 THEN $4 ELSE service END, \
+                     tier = CASE WHEN $14 THEN $5 ELSE tier END, \
                      depends_on = COALESCE($6, depends_on), matchers = COALESCE($7, matchers), \
                      maintenance = COALESCE($8, maintenance), updated_at = $9, \
                      metric_queries = COALESCE($10, metric_queries), log_query = COALESCE($11, log_query) \
@@ -397,15 +402,18 @@ macro_rules! impl_health_queries {
                 ))
                 .bind(id)
                 .bind(patch.name.as_deref())
-                .bind(patch.group.as_deref())
-                .bind(patch.service.as_deref())
-                .bind(patch.tier)
+                .bind(patch.group.clone().flatten())
+                .bind(patch.service.clone().flatten())
+                .bind(patch.tier.flatten())
                 .bind(patch.depends_on.as_ref().map(Json))
                 .bind(patch.matchers.as_ref().map(Json))
                 .bind(patch.maintenance.as_ref().map(Json))
                 .bind(now)
                 .bind(patch.metric_queries.as_ref().map(Json))
                 .bind(patch.log_query.as_deref())
+                .bind(patch.group.is_some())
+                .bind(patch.service.is_some())
+                .bind(patch.tier.is_some())
                 .fetch_one(&mut *self.0)
                 .await?;
                 row.into_component()

@@ -109,6 +109,7 @@ pub struct NewService {
 #[derive(Debug, Clone, Default)]
 pub struct ServicePatch {
     pub name: Option<String>,
+    /// `Some("")` removes the team.
     pub team: Option<String>,
     pub repositories: Option<Vec<String>>,
 }

@@ -409,7 +409,7 @@ async fn update_component(
     validate(
         &mut *tx,
         body.name.as_deref(),
-        body.service.as_deref(),
+        body.service.as_ref().and_then(|s| s.as_deref()),
         body.depends_on.as_deref(),
         body.matchers.as_deref(),
         body.metric_queries.as_deref(),

@@ -85,12 +85,16 @@ async fn the_config_files_catalog_is_created_then_kept_in_step() {
         );
 
         // A second start with an edited file updates what changed and audits it as `config`.
-        let mut edited = test_settings(url);
+        // The team is removed from the file, so from the service too.
+        let mut edited = test_settings(url.clone());
         edited.catalog = declared.catalog;
         edited.catalog.services[0].name = "Checkout".into();
+        edited.catalog.services[0].team = None;
+        let catalog = edited.catalog.clone();
         let second = spawn_with_settings(edited).await;
         let services = second.admin.list_services().await.unwrap().items;
         assert_eq!(services[0].name, "Checkout");
+        assert_eq!(services[0].team, None);
         let audit = second
             .admin
             .list_audit(&flightdeck_model::AuditQuery {
@@ -104,6 +108,20 @@ async fn the_config_files_catalog_is_created_then_kept_in_step() {
             actions.contains(&"service.update") && actions.contains(&"environment.create"),
             "{actions:?}"
         );
+
+        // The same file again: everything already matches, nothing is updated or audited.
+        let mut same = test_settings(url);
+        same.catalog = catalog;
+        let third = spawn_with_settings(same).await;
+        let again = third
+            .admin
+            .list_audit(&flightdeck_model::AuditQuery {
+                actor: Some("config".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(again.items.len(), audit.items.len(), "{:?}", again.items);
     }
 }
 
@@ -182,6 +200,8 @@ async fn components_and_slos_in_the_config_file_are_created_updated_and_others_l
         let mut edited = declared.catalog.clone();
         edited.components[0].name = "Checkout (EU)".into();
         edited.components[0].metric_queries.clear();
+        // Removed from the file: removed from the component too.
+        edited.components[0].service = None;
         edited.slos[0].objective = 0.995;
         edited.slos[0].sli = SloSli::Ratio {
             good: "sum(rate(ok_total[$window]))".into(),
@@ -203,6 +223,7 @@ async fn components_and_slos_in_the_config_file_are_created_updated_and_others_l
             .unwrap();
         assert_eq!(checkout.name, "Checkout (EU)");
         assert!(checkout.metric_queries.is_empty());
+        assert_eq!(checkout.service, None);
         let slos: Page<Slo> = get(&second, "/api/v1/components/checkout/slos").await;
         assert_eq!(slos.items.len(), 1);
         assert_eq!((slos.items[0].id, slos.items[0].objective), (slo_id, 0.995));

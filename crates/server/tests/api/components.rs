@@ -118,6 +118,23 @@ async fn components_are_created_listed_patched_and_shown_with_their_services_dep
             ("Checkout (EU)", Some(2))
         );
         assert_eq!(patched.group.as_deref(), Some("payments"));
+        assert_eq!(patched.service.as_deref(), Some("checkout-api"));
+
+        // `null` removes an optional field (the service link too); absent leaves it.
+        let cleared = app
+            .admin
+            .request(Method::PATCH, "/api/v1/components/checkout")
+            .unwrap()
+            .json(&json!({ "group": null, "service": null }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(cleared.status(), 200);
+        let cleared: Component = cleared.json().await.unwrap();
+        assert_eq!((cleared.group, cleared.service), (None, None));
+        assert_eq!(cleared.tier, Some(2), "absent: left as it was");
+        let detail: ComponentDetail = get_json(&app.admin, "/api/v1/components/checkout").await;
+        assert!(detail.deployments.is_empty(), "unlinked from the service");
 
         let missing = app
             .admin
@@ -136,7 +153,7 @@ async fn components_are_created_listed_patched_and_shown_with_their_services_dep
             })
             .await
             .unwrap();
-        assert_eq!(audit.items.len(), 2, "create and update are audited");
+        assert_eq!(audit.items.len(), 3, "create and updates are audited");
     }
 }
 

@@ -549,6 +549,19 @@ async fn components_round_trip_are_unique_by_slug_and_keep_their_status() {
         assert_eq!(updated.tier, Some(1), "untouched");
         assert_eq!(updated.status, ComponentStatus::MajorOutage);
         assert_eq!(updated.status_reasons, vec!["critical alert".to_owned()]);
+        // Some(None) removes an optional field; None leaves it.
+        let patch = flightdeck_store::ComponentPatch {
+            tier: Some(None),
+            group: Some(Some("payments".into())),
+            ..Default::default()
+        };
+        let updated = db
+            .update_component(created.id, &patch, Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(updated.tier, None);
+        assert_eq!(updated.group.as_deref(), Some("payments"));
+        assert_eq!(updated.name, "Checkout", "untouched");
         assert_eq!(db.list_components().await.unwrap().len(), 1);
     })
     .await;

@@ -234,9 +234,10 @@ fn ComponentForm(
         } else {
             let body = UpdateComponent {
                 name: Some(name.get_untracked().trim().to_owned()),
-                group: opt(&group.get_untracked()),
-                service: opt(&service.get_untracked()),
-                tier: tier_value,
+                // Always sent, so emptying a field removes it (null) rather than leaving it.
+                group: Some(opt(&group.get_untracked())),
+                service: Some(opt(&service.get_untracked())),
+                tier: Some(tier_value),
                 depends_on: Some(split_list(&depends_on.get_untracked())),
                 matchers: Some(lines(&matchers.get_untracked())),
                 metric_queries: Some(metric_queries_v),
