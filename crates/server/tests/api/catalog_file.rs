@@ -31,6 +31,17 @@ service = "checkout-api"
 executor = { kind = "webhook", url = "https://ci.example/trigger", headers = { Authorization = "Bearer s3cret" } }
 "#;
 
+/// The audit entries the config file's catalog wrote (actor `config`).
+async fn config_audit(app: &TestApp) -> flightdeck_model::Page<flightdeck_model::AuditEntry> {
+    app.admin
+        .list_audit(&flightdeck_model::AuditQuery {
+            actor: Some("config".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn the_config_files_catalog_is_created_then_kept_in_step() {
     for backend in BACKENDS {
@@ -95,14 +106,7 @@ async fn the_config_files_catalog_is_created_then_kept_in_step() {
         let services = second.admin.list_services().await.unwrap().items;
         assert_eq!(services[0].name, "Checkout");
         assert_eq!(services[0].team, None);
-        let audit = second
-            .admin
-            .list_audit(&flightdeck_model::AuditQuery {
-                actor: Some("config".into()),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
+        let audit = config_audit(&second).await;
         let actions: Vec<_> = audit.items.iter().map(|e| e.action.as_str()).collect();
         assert!(
             actions.contains(&"service.update") && actions.contains(&"environment.create"),
@@ -113,14 +117,7 @@ async fn the_config_files_catalog_is_created_then_kept_in_step() {
         let mut same = test_settings(url);
         same.catalog = catalog;
         let third = spawn_with_settings(same).await;
-        let again = third
-            .admin
-            .list_audit(&flightdeck_model::AuditQuery {
-                actor: Some("config".into()),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
+        let again = config_audit(&third).await;
         assert_eq!(again.items.len(), audit.items.len(), "{:?}", again.items);
     }
 }
@@ -228,14 +225,7 @@ async fn components_and_slos_in_the_config_file_are_created_updated_and_others_l
         assert_eq!(slos.items.len(), 1);
         assert_eq!((slos.items[0].id, slos.items[0].objective), (slo_id, 0.995));
 
-        let audit = second
-            .admin
-            .list_audit(&flightdeck_model::AuditQuery {
-                actor: Some("config".into()),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
+        let audit = config_audit(&second).await;
         let actions: Vec<_> = audit.items.iter().map(|e| e.action.as_str()).collect();
         for expected in [
             "component.create",
@@ -255,14 +245,7 @@ async fn components_and_slos_in_the_config_file_are_created_updated_and_others_l
         let mut settings = test_settings(url.clone());
         settings.catalog = edited;
         let third = spawn_with_settings(settings).await;
-        let again = third
-            .admin
-            .list_audit(&flightdeck_model::AuditQuery {
-                actor: Some("config".into()),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
+        let again = config_audit(&third).await;
         assert_eq!(again.items.len(), audit.items.len(), "nothing to update");
         let resp = third
             .admin
