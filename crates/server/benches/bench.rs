@@ -1093,9 +1093,7 @@ async fn alert_ingest(server: &Server, db: &mut PgConnection) -> anyhow::Result<
         )
         .await?;
         // The warm-up's notifications are applied before the measured run starts.
-        while alert_backlog(db).await? > 0 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        alerts_applied(db).await?;
         let before = cpu_now(db).await?;
         let started = Instant::now();
         let (lat, wall, distinct) = send_alerts(
@@ -1108,9 +1106,7 @@ async fn alert_ingest(server: &Server, db: &mut PgConnection) -> anyhow::Result<
         .await?;
         let fd_sample = Sample::new(c, lat, Some(wall)).with_cpu(before, cpu_now(db).await?);
         let backlog = alert_backlog(db).await?;
-        while alert_backlog(db).await? > 0 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        alerts_applied(db).await?;
         run.applied.push((c, backlog, started.elapsed()));
         run.accepted += warm + distinct;
         run.levels.push((c, am_sample, fd_sample, am_cpu));
@@ -1148,6 +1144,14 @@ async fn alert_ingest(server: &Server, db: &mut PgConnection) -> anyhow::Result<
         "alert ingest: {failed} notifications not applied"
     );
     Ok(run)
+}
+
+/// Waits until every stored alert notification has been applied.
+async fn alerts_applied(db: &mut PgConnection) -> anyhow::Result<()> {
+    while alert_backlog(db).await? > 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
 }
 
 /// Alert notifications stored and not yet applied.

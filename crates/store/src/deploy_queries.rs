@@ -471,10 +471,16 @@ pub(crate) const DEPLOYMENT_SELECT: &str = "SELECT d.id, d.service_id, d.environ
      d.started_at, d.finished_at, d.previous_version, d.rollback_to, d.reason, d.marked_bad, d.source, \
      d.external_id, d.commit_sha, d.commit_url, d.ci_url, d.committed_at, d.executor \
      FROM deployments d JOIN services s ON s.id = d.service_id JOIN environments e ON e.id = d.environment_id";
+/// The inbox source of Alertmanager's notifications.
+pub const ALERTMANAGER_SOURCE: &str = "alertmanager";
+/// The inbox source of the generic alert webhook's notifications.
+pub const GENERIC_ALERTS_SOURCE: &str = "alerts";
 /// The inbox sources whose deliveries are alert notifications, applied by the alert applier
 /// rather than the CI/CD inbox worker.
-pub const ALERT_INBOX_SOURCES: [&str; 2] = ["alertmanager", "alerts"];
+pub const ALERT_INBOX_SOURCES: [&str; 2] = [ALERTMANAGER_SOURCE, GENERIC_ALERTS_SOURCE];
+/// [`ALERT_INBOX_SOURCES`] as an SQL list (checked by the test at the end of this file).
 pub(crate) const ALERT_SOURCES_SQL: &str = "('alertmanager', 'alerts')";
+
 pub(crate) const INBOX_COLUMNS: &str =
     "id, source, delivery_id, received_at, event_type, body, state, attempts, note, processed_at";
 
@@ -1169,3 +1175,14 @@ macro_rules! impl_deploy_queries {
 }
 
 pub(crate) use impl_deploy_queries;
+
+#[cfg(test)]
+mod alert_sources {
+    #[test]
+    fn the_sql_list_names_exactly_the_alert_sources() {
+        let listed = super::ALERT_INBOX_SOURCES
+            .map(|s| format!("'{s}'"))
+            .join(", ");
+        assert_eq!(super::ALERT_SOURCES_SQL, format!("({listed})"));
+    }
+}

@@ -20,7 +20,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use deploy_queries::{ALERT_INBOX_SOURCES, DeployQueries, IdempotencyKey, StoredResponse};
+pub use deploy_queries::{
+    ALERT_INBOX_SOURCES, ALERTMANAGER_SOURCE, DeployQueries, GENERIC_ALERTS_SOURCE, IdempotencyKey,
+    StoredResponse,
+};
 pub use error::{StoreError, StoreResult};
 pub use health_queries::{AlertFilter, ComponentPatch, HealthQueries, NewComponent};
 pub use notify_queries::{DeliveryFilter, NotifyQueries};

@@ -65,6 +65,7 @@ impl Exporter {
                     c.ok, c.errors
                 )
                 .into_bytes(),
+                headers: Vec::new(),
             }
         })
         .await;

@@ -68,6 +68,8 @@ pub struct Reply {
     pub status: u16,
     pub content_type: &'static str,
     pub body: Vec<u8>,
+    /// More headers (e.g. `Retry-After`); a `content-type` here replaces `content_type`.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Reply {
@@ -76,6 +78,7 @@ impl Reply {
             status,
             content_type: "application/json",
             body: body.into(),
+            headers: Vec::new(),
         }
     }
 
@@ -84,6 +87,7 @@ impl Reply {
             status,
             content_type: "text/plain; charset=utf-8",
             body: body.into(),
+            headers: Vec::new(),
         }
     }
 }
@@ -210,12 +214,21 @@ async fn serve(
     };
     let reply = handler(&request);
     log.lock().unwrap().push(request);
-    let head = format!(
-        "HTTP/1.1 {} X\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-        reply.status,
-        reply.content_type,
+    let mut head = format!("HTTP/1.1 {} X\r\n", reply.status);
+    if !reply
+        .headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
+        head.push_str(&format!("content-type: {}\r\n", reply.content_type));
+    }
+    for (k, v) in &reply.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str(&format!(
+        "content-length: {}\r\nconnection: close\r\n\r\n",
         reply.body.len()
-    );
+    ));
     stream.write_all(head.as_bytes()).await?;
     stream.write_all(&reply.body).await?;
     stream.shutdown().await

@@ -38,7 +38,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(alertmanager).service(generic_alerts);
 }
 
-pub const SOURCE: &str = "alertmanager";
+/// Alertmanager's name: its secret, its inbox source and its episodes' source.
+pub const SOURCE: &str = flightdeck_store::ALERTMANAGER_SOURCE;
 /// Alertmanager groups are small; a payload this big is a mistake or an attack.
 pub const MAX_PAYLOAD_BYTES: usize = 1024 * 1024;
 
@@ -195,8 +196,8 @@ async fn authenticate(state: &AppState, req: &HttpRequest, name: &'static str) -
 // ---------------------------------------------------------------------------------------------
 // Other sources: POST /api/v1/webhooks/alerts
 
-/// The secret name of the generic alert webhook (`FLIGHTDECK_WEBHOOK_SECRET_ALERTS`).
-pub const GENERIC_SOURCE: &str = "alerts";
+/// The generic alert webhook's secret name (`FLIGHTDECK_WEBHOOK_SECRET_ALERTS`) and inbox source.
+pub const GENERIC_SOURCE: &str = flightdeck_store::GENERIC_ALERTS_SOURCE;
 
 /// `POST /api/v1/webhooks/alerts`: alerts from any monitoring system, in Flightdeck's shape.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

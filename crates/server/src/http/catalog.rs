@@ -9,13 +9,12 @@ use flightdeck_model::{
     CreateEnvironment, CreateService, Deployment, Environment, EnvironmentLock, EnvironmentStatus,
     Id, LockEnvironment, Page, Service, Target, UpdateEnvironment, UpdateService,
 };
-use flightdeck_store::{
-    EnvironmentPatch, NewAudit, NewEnvironment, NewService, ServicePatch, TargetRecord,
-};
+use flightdeck_store::{EnvironmentPatch, NewEnvironment, NewService, ServicePatch, TargetRecord};
 use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{
+    components::to_json,
     error::{ApiError, ApiResult},
     extract::{
         Auth, RequestMeta,
@@ -40,21 +39,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 pub const SERVICE_UPDATED: &str = "service.updated";
 pub const ENVIRONMENT_UPDATED: &str = "environment.updated";
-
-fn audit(actor: &str, action: &str, kind: &str, id: String, meta: RequestMeta) -> NewAudit {
-    NewAudit {
-        actor: actor.to_owned(),
-        action: action.into(),
-        target_type: kind.into(),
-        target_id: id,
-        request_id: Some(meta.request_id),
-        ..Default::default()
-    }
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
-    serde_json::to_value(value).expect("wire types serialise")
-}
 
 /// Every service (the catalog is small: one page).
 #[utoipa::path(tag = "catalog", security(("bearer" = [])),
@@ -94,12 +78,11 @@ async fn create_service(
     };
     let mut tx = state.store.begin().await?;
     let service = tx.insert_service(&new).await?;
-    let mut entry = audit(
+    let mut entry = meta.audit(
         &auth.user.username,
         "service.create",
         "service",
         service.slug.clone(),
-        meta,
     );
     entry.after = Some(to_json(&service));
     state
@@ -153,12 +136,11 @@ async fn update_service(
         repositories: body.repositories,
     };
     let service = tx.update_service(before.id, &patch, now).await?;
-    let mut entry = audit(
+    let mut entry = meta.audit(
         &auth.user.username,
         "service.update",
         "service",
         service.slug.clone(),
-        meta,
     );
     entry.before = Some(to_json(&before));
     entry.after = Some(to_json(&service));
@@ -213,12 +195,11 @@ async fn create_environment(
     };
     let mut tx = state.store.begin().await?;
     let env = tx.insert_environment(&new).await?;
-    let mut entry = audit(
+    let mut entry = meta.audit(
         &auth.user.username,
         "environment.create",
         "environment",
         env.slug.clone(),
-        meta,
     );
     entry.after = Some(to_json(&env));
     state
@@ -274,12 +255,11 @@ async fn update_environment(
         freeze_windows: body.freeze_windows,
     };
     let env = tx.update_environment(before.id, &patch, now).await?;
-    let mut entry = audit(
+    let mut entry = meta.audit(
         &auth.user.username,
         "environment.update",
         "environment",
         env.slug.clone(),
-        meta,
     );
     entry.before = Some(to_json(&before));
     entry.after = Some(to_json(&env));
@@ -359,7 +339,7 @@ async fn set_lock(
     } else {
         "environment.unlock"
     };
-    let mut entry = audit(actor, action, "environment", env.slug.clone(), meta);
+    let mut entry = meta.audit(actor, action, "environment", env.slug.clone());
     entry.reason = lock.as_ref().map(|l| l.reason.clone());
     entry.before = Some(json!({ "lock": before.lock }));
     entry.after = Some(json!({ "lock": env.lock }));

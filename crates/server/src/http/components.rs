@@ -13,7 +13,7 @@ use flightdeck_model::{
     ComponentStatusChanged, ComponentSummary, CreateComponent, FieldError, HealthGrid, MetricQuery,
     Page, Slo, UpdateComponent,
 };
-use flightdeck_store::{ComponentPatch, DeploymentFilter, NewAudit, NewComponent, Tx};
+use flightdeck_store::{ComponentPatch, DeploymentFilter, NewComponent, Tx};
 use serde::{Serialize, de::DeserializeOwned};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -160,17 +160,6 @@ pub(crate) fn routing(components: &[Component]) -> Vec<matchers::ComponentMatche
             },
         })
         .collect()
-}
-
-fn audit(actor: &str, action: &str, slug: &str, meta: RequestMeta) -> NewAudit {
-    NewAudit {
-        actor: actor.to_owned(),
-        action: action.into(),
-        target_type: "component".into(),
-        target_id: slug.to_owned(),
-        request_id: Some(meta.request_id),
-        ..Default::default()
-    }
 }
 
 fn field(field: &str, message: &str) -> FieldError {
@@ -335,11 +324,11 @@ async fn create_component(
         now,
     };
     let component = tx.insert_component(&new).await?;
-    let mut entry = audit(
+    let mut entry = meta.audit(
         &auth.user.username,
         "component.create",
+        "component",
         &component.slug,
-        meta,
     );
     entry.after = Some(to_json(&component));
     state
@@ -441,11 +430,11 @@ async fn update_component(
         .component_by_slug(&before.slug)
         .await?
         .ok_or_else(|| not_found(&slug))?;
-    let mut entry = audit(
+    let mut entry = meta.audit(
         &auth.user.username,
         "component.update",
+        "component",
         &component.slug,
-        meta,
     );
     entry.before = Some(to_json(&before));
     entry.after = Some(to_json(&component));

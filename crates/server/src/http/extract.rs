@@ -109,6 +109,27 @@ pub struct RequestMeta {
     pub ip: String,
 }
 
+impl RequestMeta {
+    /// An audit entry for this request: who did `action` to which target. Callers add the
+    /// before/after copies and the reason with struct update syntax.
+    pub fn audit(
+        self,
+        actor: &str,
+        action: &str,
+        target_type: &str,
+        target_id: impl Into<String>,
+    ) -> flightdeck_store::NewAudit {
+        flightdeck_store::NewAudit {
+            actor: actor.to_owned(),
+            action: action.into(),
+            target_type: target_type.into(),
+            target_id: target_id.into(),
+            request_id: Some(self.request_id),
+            ..Default::default()
+        }
+    }
+}
+
 impl FromRequest for RequestMeta {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;

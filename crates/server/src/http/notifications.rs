@@ -159,14 +159,14 @@ async fn create_silence(
     tx.insert_silence(&silence).await?;
     let out = view(silence, now);
     let entry = NewAudit {
-        actor: auth.user.username.clone(),
-        action: "silence.create".into(),
-        target_type: "silence".into(),
-        target_id: out.silence.id.to_string(),
-        request_id: Some(meta.request_id),
         after: Some(to_json(&out.silence)),
         reason: Some(out.silence.comment.clone()),
-        ..Default::default()
+        ..meta.audit(
+            &auth.user.username,
+            "silence.create",
+            "silence",
+            out.silence.id.to_string(),
+        )
     };
     state
         .commit(
@@ -210,14 +210,14 @@ async fn expire_silence(
     tx.update_silence(&after).await?;
     let out = view(after, now);
     let entry = NewAudit {
-        actor: auth.user.username.clone(),
-        action: "silence.expire".into(),
-        target_type: "silence".into(),
-        target_id: before.id.to_string(),
-        request_id: Some(meta.request_id),
         before: Some(to_json(&before)),
         after: Some(to_json(&out.silence)),
-        ..Default::default()
+        ..meta.audit(
+            &auth.user.username,
+            "silence.expire",
+            "silence",
+            before.id.to_string(),
+        )
     };
     state
         .commit(
@@ -315,13 +315,13 @@ async fn create_channel(
         .map_err(|e| name_taken(e, &channel.name))?;
     let masked = channel.masked();
     let entry = NewAudit {
-        actor: auth.user.username.clone(),
-        action: "notification_channel.create".into(),
-        target_type: "notification_channel".into(),
-        target_id: channel.id.to_string(),
-        request_id: Some(meta.request_id),
         after: Some(to_json(&masked)),
-        ..Default::default()
+        ..meta.audit(
+            &auth.user.username,
+            "notification_channel.create",
+            "notification_channel",
+            channel.id.to_string(),
+        )
     };
     state.commit(tx, Some(&entry), Vec::new(), now).await?;
     Ok(HttpResponse::Created().json(masked))
@@ -376,14 +376,14 @@ async fn replace_channel(
         .map_err(|e| name_taken(e, &after.name))?;
     let masked = after.masked();
     let entry = NewAudit {
-        actor: auth.user.username.clone(),
-        action: "notification_channel.update".into(),
-        target_type: "notification_channel".into(),
-        target_id: after.id.to_string(),
-        request_id: Some(meta.request_id),
         before: Some(to_json(&before.masked())),
         after: Some(to_json(&masked)),
-        ..Default::default()
+        ..meta.audit(
+            &auth.user.username,
+            "notification_channel.update",
+            "notification_channel",
+            after.id.to_string(),
+        )
     };
     state.commit(tx, Some(&entry), Vec::new(), now).await?;
     Ok(web::Json(masked))
@@ -404,13 +404,13 @@ async fn delete_channel(
     let before = stored_channel(&mut *tx, *id).await?;
     tx.delete_channel(*id).await?;
     let entry = NewAudit {
-        actor: auth.user.username.clone(),
-        action: "notification_channel.delete".into(),
-        target_type: "notification_channel".into(),
-        target_id: id.to_string(),
-        request_id: Some(meta.request_id),
         before: Some(to_json(&before.masked())),
-        ..Default::default()
+        ..meta.audit(
+            &auth.user.username,
+            "notification_channel.delete",
+            "notification_channel",
+            id.to_string(),
+        )
     };
     state.commit(tx, Some(&entry), Vec::new(), now).await?;
     Ok(HttpResponse::NoContent().finish())

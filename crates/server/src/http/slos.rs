@@ -214,13 +214,8 @@ async fn create_slo(
     let mut events = recompute(&mut *tx, &BTreeSet::from([component.slug.clone()]), now).await?;
     events.push((SLO_UPDATED, to_json(&slo)));
     let entry = NewAudit {
-        actor: auth.user.username.clone(),
-        action: "slo.create".into(),
-        target_type: "slo".into(),
-        target_id: slo.id.to_string(),
-        request_id: Some(meta.request_id),
         after: Some(to_json(&slo)),
-        ..Default::default()
+        ..meta.audit(&auth.user.username, "slo.create", "slo", slo.id.to_string())
     };
     state.commit(tx, Some(&entry), events, now).await?;
     Ok(HttpResponse::Created().json(slo))
@@ -251,13 +246,8 @@ async fn delete_slo(
         serde_json::json!({"id": id, "component": slug}),
     ));
     let entry = NewAudit {
-        actor: auth.user.username.clone(),
-        action: "slo.delete".into(),
-        target_type: "slo".into(),
-        target_id: id.to_string(),
-        request_id: Some(meta.request_id),
         before: Some(to_json(&slo)),
-        ..Default::default()
+        ..meta.audit(&auth.user.username, "slo.delete", "slo", id.to_string())
     };
     state.commit(tx, Some(&entry), events, now).await?;
     Ok(HttpResponse::NoContent().finish())

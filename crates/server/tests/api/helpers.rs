@@ -158,26 +158,25 @@ pub async fn notify_alerts(
 /// Waits until a stored delivery is no longer pending; its note. Panics if it failed.
 pub async fn wait_applied(app: &TestApp, delivery: uuid::Uuid) -> String {
     let path = format!("/api/v1/webhooks/deliveries/{delivery}");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let resp = app
-            .admin
-            .request(reqwest::Method::GET, &path)
-            .unwrap()
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200, "GET {path}");
-        let delivery: serde_json::Value = resp.json().await.unwrap();
-        match delivery["state"].as_str() {
-            Some("pending") => {}
-            Some("applied") => return delivery["note"].as_str().unwrap_or_default().to_owned(),
-            other => panic!("delivery {path} ended {other:?}: {delivery}"),
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "delivery {path} still pending after 20 s"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    crate::upstream::eventually(
+        &format!("delivery {path} applied"),
+        std::time::Duration::from_secs(20),
+        || async {
+            let resp = app
+                .admin
+                .request(reqwest::Method::GET, &path)
+                .unwrap()
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200, "GET {path}");
+            let delivery: serde_json::Value = resp.json().await.unwrap();
+            match delivery["state"].as_str() {
+                Some("pending") => None,
+                Some("applied") => Some(delivery["note"].as_str().unwrap_or_default().to_owned()),
+                other => panic!("delivery {path} ended {other:?}: {delivery}"),
+            }
+        },
+    )
+    .await
 }
