@@ -251,7 +251,8 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 }
 
 /// Elasticsearch and OpenSearch errors: `{"error": {"type", "reason", "root_cause": […]},
-/// "status"}`; sometimes `error` is a bare string; a security plugin may answer plain text.
+/// "status"}`; sometimes `error` is a bare string; a security plugin may answer plain text, or
+/// nothing at all (OpenSearch Security 2.11 to 2.13 challenged with an empty 401).
 fn error_from(status: u16, body: &[u8]) -> LogError {
     let json: Option<Value> = serde_json::from_slice(body).ok();
     let error = json.as_ref().and_then(|v| v.get("error"));
@@ -276,7 +277,10 @@ fn error_from(status: u16, body: &[u8]) -> LogError {
             )
         }
         Some(Value::String(s)) => (None, s.clone()),
-        _ => (None, truncate(String::from_utf8_lossy(body).trim())),
+        _ => match String::from_utf8_lossy(body).trim() {
+            "" => (None, "no reason given".to_owned()),
+            text => (None, truncate(text)),
+        },
     };
     match status {
         401 | 403 => LogError::Unauthorized { status, reason },

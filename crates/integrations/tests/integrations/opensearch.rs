@@ -4,14 +4,21 @@
 //! verbatim: `elasticsearch_search_filebeat_tikv_pingcap.json`, an Elasticsearch 7.x `?pretty`
 //! answer holding one Filebeat document (ECS `log.level` nested, `sort` on `@timestamp`);
 //! `opensearch_search_failed_shard_docs.json`, an OpenSearch answer with one failed shard
-//! (`_shards.failed: 1`, `failures[]`) next to a real hit.
+//! (`_shards.failed: 1`, `failures[]`) next to a real hit;
+//! `elasticsearch_error_401_missing_credentials_kubedb.json`, Elasticsearch's 401
+//! `security_exception` to a request without credentials (a `curl` transcript in KubeDB's docs);
+//! `elasticsearch_error_search_phase_painless_kibana.json` and
+//! `elasticsearch_error_parsing_exception_kibana.json`, two 400 search errors kept by Kibana as
+//! test data; `opendistro_security_401_unauthorized.txt` and
+//! `opensearch_security_401_authentication_finally_failed.txt`, the security plugin's plain-text
+//! 401 bodies as quoted in two issue threads (not files; see `SOURCES.md`).
 //!
 //! Hand-written from the documented shapes, because no recording with a traceable source was
 //! found (see `SOURCES.md`): `opensearch_search_page{1,2}.json` (and the `timed_out: true`
 //! variant edited from page 2), `elasticsearch_search_partial.json`,
-//! `elasticsearch_error_query_string.json` (`search_phase_execution_exception` with its root
-//! cause), `elasticsearch_error_401.json` (`security_exception`) and
-//! `opensearch_security_401.txt` (OpenSearch Security's plain-text 401).
+//! `elasticsearch_error_query_string.json` (a `query_string` syntax error as
+//! `search_phase_execution_exception` with its root cause) and `elasticsearch_error_401.json`
+//! (`security_exception` for a refused API key).
 
 use std::time::Duration;
 
@@ -228,11 +235,48 @@ async fn a_refused_api_key_is_an_authentication_error_and_the_key_is_sent_as_api
     }
 }
 
+/// The security plugin's 401 with the headers of the recorded answer (Open Distro Security,
+/// from which OpenSearch Security was forked): plain text, `content-length: 12`.
+fn security_plugin_401(body: Vec<u8>, realm: &str) -> Reply {
+    Reply {
+        headers: vec![
+            ("content-type".into(), "text/plain; charset=UTF-8".into()),
+            (
+                "www-authenticate".into(),
+                format!("Basic realm=\"{realm}\""),
+            ),
+        ],
+        ..Reply::text(401, body)
+    }
+}
+
 #[tokio::test]
-async fn opensearch_securitys_plain_text_401_is_an_authentication_error() {
-    let server = TestServer::replaying(vec![Reply::text(
-        401,
-        fixture("opensearch_security_401.txt"),
+async fn the_security_plugins_plain_text_401_is_an_authentication_error() {
+    let recorded = fixture("recorded/opendistro_security_401_unauthorized.txt");
+    assert_eq!(recorded.len(), 12, "the recorded content-length");
+    let server =
+        TestServer::replaying(vec![security_plugin_401(recorded, "Open Distro Security")]).await;
+
+    let err = source(&server, basic())
+        .search(QUERY, since(), until(), 50, None)
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(&err, LogError::Unauthorized { status: 401, reason } if reason == "Unauthorized"),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "the log store refused the credentials (HTTP 401): Unauthorized"
+    );
+}
+
+#[tokio::test]
+async fn opensearch_securitys_authentication_finally_failed_is_an_authentication_error() {
+    let server = TestServer::replaying(vec![security_plugin_401(
+        fixture("recorded/opensearch_security_401_authentication_finally_failed.txt"),
+        "OpenSearch Security",
     )])
     .await;
 
@@ -242,7 +286,118 @@ async fn opensearch_securitys_plain_text_401_is_an_authentication_error() {
         .unwrap_err();
 
     assert!(
-        matches!(&err, LogError::Unauthorized { status: 401, reason } if reason == "Unauthorized"),
+        matches!(&err, LogError::Unauthorized { status: 401, reason }
+            if reason == "Authentication finally failed"),
+        "{err:?}"
+    );
+}
+
+/// OpenSearch Security 2.11 to 2.13 challenged with a 401 and no body at all (issues
+/// opensearch-project/security#3803 and #4214, fixed by #4233; see `recorded/SOURCES.md`).
+/// The error still says the credentials were refused, and does not end in an empty reason.
+#[tokio::test]
+async fn opensearch_securitys_empty_401_is_an_authentication_error_with_a_reason() {
+    let server =
+        TestServer::replaying(vec![security_plugin_401(Vec::new(), "OpenSearch Security")]).await;
+
+    let err = source(&server, basic())
+        .search(QUERY, since(), until(), 50, None)
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(&err, LogError::Unauthorized { status: 401, reason } if reason == "no reason given"),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "the log store refused the credentials (HTTP 401): no reason given"
+    );
+}
+
+#[tokio::test]
+async fn a_recorded_elasticsearch_401_without_credentials_says_credentials_are_missing() {
+    let server = TestServer::replaying(vec![Reply::json(
+        401,
+        fixture("recorded/elasticsearch_error_401_missing_credentials_kubedb.json"),
+    )])
+    .await;
+
+    let err = source(&server, Auth::None)
+        .search(QUERY, since(), until(), 50, None)
+        .await
+        .unwrap_err();
+
+    assert_eq!(server.only_request().header("authorization"), None);
+    match &err {
+        LogError::Unauthorized { status, reason } => {
+            assert_eq!(*status, 401);
+            // The recorded request was `GET /_cluster/health?pretty`; Elasticsearch names it.
+            assert_eq!(
+                reason,
+                "missing authentication credentials for REST request [/_cluster/health?pretty]",
+                "the root cause repeats the top-level reason, so it is not doubled"
+            );
+        }
+        other => panic!("expected an auth error, got {other:?}"),
+    }
+    assert_eq!(
+        err.to_string(),
+        "the log store refused the credentials (HTTP 401): missing authentication credentials \
+         for REST request [/_cluster/health?pretty]"
+    );
+}
+
+#[tokio::test]
+async fn a_recorded_all_shards_failed_error_is_a_query_error_with_its_root_cause() {
+    let server = TestServer::replaying(vec![Reply::json(
+        400,
+        fixture("recorded/elasticsearch_error_search_phase_painless_kibana.json"),
+    )])
+    .await;
+
+    let err = source(&server, basic())
+        .search(QUERY, since(), until(), 50, None)
+        .await
+        .unwrap_err();
+
+    match &err {
+        LogError::Query {
+            status,
+            kind,
+            reason,
+        } => {
+            assert_eq!(*status, 400);
+            assert_eq!(kind.as_deref(), Some("search_phase_execution_exception"));
+            // The root cause's reason follows ES's "all shards failed". The finer
+            // `caused_by` of the failed shard ("cannot resolve symbol [invalid]") is not read.
+            assert_eq!(reason, "all shards failed: compile error");
+        }
+        other => panic!("expected a query error, got {other:?}"),
+    }
+    assert_eq!(
+        err.to_string(),
+        "the log store refused the search (HTTP 400, search_phase_execution_exception): \
+         all shards failed: compile error"
+    );
+}
+
+#[tokio::test]
+async fn a_recorded_parsing_exception_is_a_query_error_with_elasticsearchs_reason() {
+    let server = TestServer::replaying(vec![Reply::json(
+        400,
+        fixture("recorded/elasticsearch_error_parsing_exception_kibana.json"),
+    )])
+    .await;
+
+    let err = source(&server, basic())
+        .search(QUERY, since(), until(), 50, None)
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(&err, LogError::Query { status: 400, kind: Some(k), reason }
+            if k == "parsing_exception" && reason == "[terms] query does not support [ohno]"),
         "{err:?}"
     );
 }
