@@ -565,7 +565,6 @@ pub(crate) async fn apply(
     tx.insert_alert_events(&history).await?;
     let mut events: Vec<(&'static str, serde_json::Value)> = changed_keys
         .iter()
-        .filter(|_| std::env::var_os("EXP_NO_EVENTS").is_none())
         .filter_map(|k| saved.get(&slots[k].alert.id))
         .map(|a| (ALERT_UPDATED, to_json(a)))
         .collect();

@@ -74,6 +74,11 @@ pub async fn run(state: Arc<AppState>) {
                 r = rx.recv() => {
                     if matches!(r, Err(tokio::sync::broadcast::error::RecvError::Closed)) {
                         live = None;
+                    } else {
+                        // One round reads every event since the cursor, so the wake-ups queued
+                        // behind this one are spent: an alert storm commits thousands of events
+                        // a second, and a round per event would re-read the table for nothing.
+                        drain(rx);
                     }
                 }
             },
@@ -84,13 +89,28 @@ pub async fn run(state: Arc<AppState>) {
         if !super::lease::held(&state, LEASE_KEY, &replica, lease_ttl).await {
             continue;
         }
-        if let Err(e) = plan_new_events(&state, &mut gap).await {
-            tracing::error!(error = %e, "notifier: planning deliveries failed; retrying");
+        // A burst can leave more than one batch behind the cursor, and its wake-ups were
+        // drained above: keep planning until a round comes back short.
+        loop {
+            match plan_new_events(&state, &mut gap).await {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    tracing::error!(error = %e, "notifier: planning deliveries failed; retrying");
+                    break;
+                }
+            }
         }
         if let Err(e) = send_due(&state, &sender, &policy).await {
             tracing::error!(error = %e, "notifier: sending deliveries failed; retrying");
         }
     }
+}
+
+/// Drops the wake-ups already queued (a lagged receiver has nothing to catch up on either).
+fn drain(rx: &mut tokio::sync::broadcast::Receiver<Arc<LiveEvent>>) {
+    use tokio::sync::broadcast::error::TryRecvError;
+    while matches!(rx.try_recv(), Ok(_) | Err(TryRecvError::Lagged(_))) {}
 }
 
 /// How many of `events` (ascending, all after `cursor`) can be planned now: up to the first
@@ -121,11 +141,12 @@ pub fn ready(
     events.len()
 }
 
-/// Plans deliveries for the events after the cursor and moves it, in one transaction.
+/// Plans deliveries for the events after the cursor and moves it, in one transaction. True when
+/// it planned a whole batch, so more events may be waiting.
 pub async fn plan_new_events(
     state: &AppState,
     gap: &mut Option<(i64, Instant)>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     // Reads on a plain connection: most rounds find nothing, and on SQLite a transaction would
     // take the single writer every poll. One replica plans at a time (the lease), so the cursor
     // cannot move underneath; were two to race, the unique key keeps deliveries single.
@@ -135,7 +156,7 @@ pub async fn plan_new_events(
     let events = db.events_after(cursor, BATCH).await?;
     let take = ready(cursor, &events, gap, Instant::now());
     let Some(last) = events[..take].last().map(|e| e.seq) else {
-        return Ok(());
+        return Ok(false);
     };
     drop(db);
     let mut tx = state.store.begin().await?;
@@ -175,7 +196,7 @@ pub async fn plan_new_events(
     }
     tx.set_notifier_cursor(CURSOR, last, Utc::now()).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(take == BATCH as usize)
 }
 
 fn new_delivery(
