@@ -38,7 +38,7 @@ test-e2e: ## End-to-end tests in Chromium against the built SPA (needs `make spa
 	$(CARGO) build -p flightdeck-server --bin flightdeck
 	cd tests/e2e && FLIGHTDECK_BIN="$(CURDIR)/target/debug/flightdeck" npm test
 
-bench: ## Benchmarks: webhook ingest vs raw insert, rollback and live latency (PostgreSQL, release build)
+bench: test-deps ## Benchmarks: webhook ingest vs raw insert, rollback and live latency (PostgreSQL, release build)
 	$(CARGO) bench -p flightdeck-server --bench bench
 
 openapi: ## Write openapi/openapi.json from the code
