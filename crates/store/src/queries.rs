@@ -101,6 +101,8 @@ pub trait Queries: Send {
         now: DateTime<Utc>,
     ) -> StoreResult<LiveEvent>;
     async fn events_after(&mut self, seq: i64, limit: u32) -> StoreResult<Vec<LiveEvent>>;
+    /// The `seq`s of [`Queries::events_after`], without reading the payloads.
+    async fn event_seqs_after(&mut self, seq: i64, limit: u32) -> StoreResult<Vec<i64>>;
     /// The oldest retained seq and the newest, if any event is stored.
     async fn event_bounds(&mut self) -> StoreResult<Option<(i64, i64)>>;
     /// Deletes events older than `older_than`, except the newest one and those the notifier has
@@ -623,6 +625,14 @@ macro_rules! impl_queries {
                 .fetch_all(&mut *self.0)
                 .await?;
                 Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn event_seqs_after(&mut self, seq: i64, limit: u32) -> StoreResult<Vec<i64>> {
+                Ok(sqlx::query_scalar("SELECT seq FROM events WHERE seq > $1 ORDER BY seq LIMIT $2")
+                    .bind(seq)
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *self.0)
+                    .await?)
             }
 
             async fn event_bounds(&mut self) -> StoreResult<Option<(i64, i64)>> {

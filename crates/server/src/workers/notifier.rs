@@ -113,17 +113,12 @@ fn drain(rx: &mut tokio::sync::broadcast::Receiver<Arc<LiveEvent>>) {
     while matches!(rx.try_recv(), Ok(_) | Err(TryRecvError::Lagged(_))) {}
 }
 
-/// How many of `events` (ascending, all after `cursor`) can be planned now: up to the first
-/// hole in `seq`, unless that hole has been waited on for [`GAP_GRACE`].
-pub fn ready(
-    cursor: i64,
-    events: &[LiveEvent],
-    gap: &mut Option<(i64, Instant)>,
-    now: Instant,
-) -> usize {
+/// How many of the events numbered `seqs` (ascending, all after `cursor`) can be planned now: up
+/// to the first hole in `seq`, unless that hole has been waited on for [`GAP_GRACE`].
+pub fn ready(cursor: i64, seqs: &[i64], gap: &mut Option<(i64, Instant)>, now: Instant) -> usize {
     let mut expected = cursor + 1;
-    for (i, e) in events.iter().enumerate() {
-        if e.seq != expected {
+    for (i, &seq) in seqs.iter().enumerate() {
+        if seq != expected {
             match *gap {
                 Some((seq, since)) if seq == expected => {
                     if now.duration_since(since) < GAP_GRACE {
@@ -136,9 +131,9 @@ pub fn ready(
                 }
             }
         }
-        expected = e.seq + 1;
+        expected = seq + 1;
     }
-    events.len()
+    seqs.len()
 }
 
 /// Plans deliveries for the events after the cursor and moves it, in one transaction. True when
@@ -153,15 +148,24 @@ pub async fn plan_new_events(
     let mut db = state.store.conn().await?;
     // Migration 0007 creates the cursor; absent only if someone deleted it.
     let cursor = db.notifier_cursor(CURSOR).await?.unwrap_or(0);
-    let events = db.events_after(cursor, BATCH).await?;
-    let take = ready(cursor, &events, gap, Instant::now());
-    let Some(last) = events[..take].last().map(|e| e.seq) else {
+    // With no channel there is nothing to plan and only the cursor moves, so the payloads are
+    // not read (an alert storm writes thousands a second). A channel created later does not
+    // announce what happened before it existed.
+    let (events, seqs) = if db.list_channels().await?.is_empty() {
+        (Vec::new(), db.event_seqs_after(cursor, BATCH).await?)
+    } else {
+        let events = db.events_after(cursor, BATCH).await?;
+        let seqs = events.iter().map(|e| e.seq).collect();
+        (events, seqs)
+    };
+    let take = ready(cursor, &seqs, gap, Instant::now());
+    let Some(&last) = seqs[..take].last() else {
         return Ok(false);
     };
     drop(db);
     let mut tx = state.store.begin().await?;
     let channels = tx.list_channels().await?;
-    if !channels.is_empty() {
+    if !events.is_empty() && !channels.is_empty() {
         let oldest = events[0].at;
         let silences = tx.list_silences(Some(oldest)).await?;
         let components = tx.list_components().await?;
@@ -319,19 +323,10 @@ pub fn settle(
 mod tests {
     use super::*;
 
-    fn ev(seq: i64) -> LiveEvent {
-        LiveEvent {
-            seq,
-            kind: "alert.updated".into(),
-            at: Utc::now(),
-            data: serde_json::Value::Null,
-        }
-    }
-
     #[test]
     fn a_hole_in_seq_holds_planning_back_until_the_grace_has_passed() {
         let start = Instant::now();
-        let events = [ev(11), ev(12), ev(14), ev(15)];
+        let events = [11, 12, 14, 15];
         let mut gap = None;
         assert_eq!(ready(10, &events, &mut gap, start), 2);
         assert_eq!(gap, Some((13, start)));
@@ -345,7 +340,7 @@ mod tests {
     #[test]
     fn contiguous_events_are_all_ready() {
         let mut gap = None;
-        assert_eq!(ready(0, &[ev(1), ev(2)], &mut gap, Instant::now()), 2);
+        assert_eq!(ready(0, &[1, 2], &mut gap, Instant::now()), 2);
         assert_eq!(gap, None);
     }
 }
