@@ -178,6 +178,17 @@ async fn failed_shards_or_a_timed_out_search_flag_the_page_as_partial() {
     assert_eq!(slow.lines.len(), 1);
 }
 
+/// Serves `reply` to one search for [`QUERY`] and returns the server (for the request it got)
+/// and the error the search ended in.
+async fn refused(reply: Reply, auth: Auth) -> (TestServer, LogError) {
+    let server = TestServer::replaying(vec![reply]).await;
+    let err = source(&server, auth)
+        .search(QUERY, since(), until(), 50, None)
+        .await
+        .unwrap_err();
+    (server, err)
+}
+
 #[tokio::test]
 async fn an_error_body_becomes_a_typed_error_with_the_stores_reason() {
     let server = TestServer::replaying(vec![Reply::json(
@@ -210,17 +221,12 @@ async fn an_error_body_becomes_a_typed_error_with_the_stores_reason() {
 
 #[tokio::test]
 async fn a_refused_api_key_is_an_authentication_error_and_the_key_is_sent_as_apikey() {
-    let server = TestServer::replaying(vec![Reply::json(
-        401,
-        fixture("elasticsearch_error_401.json"),
-    )])
-    .await;
     let auth = Auth::api_key_from_parts("VuaCfGcBCdbkQm-e5aOx", "ui2lp2axTNmsyakw9tvNnw");
-
-    let err = source(&server, auth)
-        .search(QUERY, since(), until(), 50, None)
-        .await
-        .unwrap_err();
+    let (server, err) = refused(
+        Reply::json(401, fixture("elasticsearch_error_401.json")),
+        auth,
+    )
+    .await;
 
     assert_eq!(
         server.only_request().header("authorization"),
@@ -254,13 +260,11 @@ fn security_plugin_401(body: Vec<u8>, realm: &str) -> Reply {
 async fn the_security_plugins_plain_text_401_is_an_authentication_error() {
     let recorded = fixture("recorded/opendistro_security_401_unauthorized.txt");
     assert_eq!(recorded.len(), 12, "the recorded content-length");
-    let server =
-        TestServer::replaying(vec![security_plugin_401(recorded, "Open Distro Security")]).await;
-
-    let err = source(&server, basic())
-        .search(QUERY, since(), until(), 50, None)
-        .await
-        .unwrap_err();
+    let (_, err) = refused(
+        security_plugin_401(recorded, "Open Distro Security"),
+        basic(),
+    )
+    .await;
 
     assert!(
         matches!(&err, LogError::Unauthorized { status: 401, reason } if reason == "Unauthorized"),
@@ -274,16 +278,14 @@ async fn the_security_plugins_plain_text_401_is_an_authentication_error() {
 
 #[tokio::test]
 async fn opensearch_securitys_authentication_finally_failed_is_an_authentication_error() {
-    let server = TestServer::replaying(vec![security_plugin_401(
-        fixture("recorded/opensearch_security_401_authentication_finally_failed.txt"),
-        "OpenSearch Security",
-    )])
+    let (_, err) = refused(
+        security_plugin_401(
+            fixture("recorded/opensearch_security_401_authentication_finally_failed.txt"),
+            "OpenSearch Security",
+        ),
+        basic(),
+    )
     .await;
-
-    let err = source(&server, basic())
-        .search(QUERY, since(), until(), 50, None)
-        .await
-        .unwrap_err();
 
     assert!(
         matches!(&err, LogError::Unauthorized { status: 401, reason }
@@ -297,13 +299,11 @@ async fn opensearch_securitys_authentication_finally_failed_is_an_authentication
 /// The error still says the credentials were refused, and does not end in an empty reason.
 #[tokio::test]
 async fn opensearch_securitys_empty_401_is_an_authentication_error_with_a_reason() {
-    let server =
-        TestServer::replaying(vec![security_plugin_401(Vec::new(), "OpenSearch Security")]).await;
-
-    let err = source(&server, basic())
-        .search(QUERY, since(), until(), 50, None)
-        .await
-        .unwrap_err();
+    let (_, err) = refused(
+        security_plugin_401(Vec::new(), "OpenSearch Security"),
+        basic(),
+    )
+    .await;
 
     assert!(
         matches!(&err, LogError::Unauthorized { status: 401, reason } if reason == "no reason given"),
@@ -317,16 +317,14 @@ async fn opensearch_securitys_empty_401_is_an_authentication_error_with_a_reason
 
 #[tokio::test]
 async fn a_recorded_elasticsearch_401_without_credentials_says_credentials_are_missing() {
-    let server = TestServer::replaying(vec![Reply::json(
-        401,
-        fixture("recorded/elasticsearch_error_401_missing_credentials_kubedb.json"),
-    )])
+    let (server, err) = refused(
+        Reply::json(
+            401,
+            fixture("recorded/elasticsearch_error_401_missing_credentials_kubedb.json"),
+        ),
+        Auth::None,
+    )
     .await;
-
-    let err = source(&server, Auth::None)
-        .search(QUERY, since(), until(), 50, None)
-        .await
-        .unwrap_err();
 
     assert_eq!(server.only_request().header("authorization"), None);
     match &err {
@@ -350,16 +348,14 @@ async fn a_recorded_elasticsearch_401_without_credentials_says_credentials_are_m
 
 #[tokio::test]
 async fn a_recorded_all_shards_failed_error_is_a_query_error_with_its_root_cause() {
-    let server = TestServer::replaying(vec![Reply::json(
-        400,
-        fixture("recorded/elasticsearch_error_search_phase_painless_kibana.json"),
-    )])
+    let (_, err) = refused(
+        Reply::json(
+            400,
+            fixture("recorded/elasticsearch_error_search_phase_painless_kibana.json"),
+        ),
+        basic(),
+    )
     .await;
-
-    let err = source(&server, basic())
-        .search(QUERY, since(), until(), 50, None)
-        .await
-        .unwrap_err();
 
     match &err {
         LogError::Query {
@@ -384,16 +380,14 @@ async fn a_recorded_all_shards_failed_error_is_a_query_error_with_its_root_cause
 
 #[tokio::test]
 async fn a_recorded_parsing_exception_is_a_query_error_with_elasticsearchs_reason() {
-    let server = TestServer::replaying(vec![Reply::json(
-        400,
-        fixture("recorded/elasticsearch_error_parsing_exception_kibana.json"),
-    )])
+    let (_, err) = refused(
+        Reply::json(
+            400,
+            fixture("recorded/elasticsearch_error_parsing_exception_kibana.json"),
+        ),
+        basic(),
+    )
     .await;
-
-    let err = source(&server, basic())
-        .search(QUERY, since(), until(), 50, None)
-        .await
-        .unwrap_err();
 
     assert!(
         matches!(&err, LogError::Query { status: 400, kind: Some(k), reason }
