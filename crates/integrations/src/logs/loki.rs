@@ -3,7 +3,13 @@
 //!
 //! Loki's `end` is exclusive, so the cursor is the oldest line's timestamp and the next page ends
 //! there. Lines sharing that exact nanosecond with the page's last line are skipped by the next
-//! page — rare with real clocks, and the price of not keeping state between pages.
+//! page — the price of not keeping state between pages. Not rare: clocks that tick in 100 ns
+//! (.NET) and busy writers give several lines one timestamp (the recorded Serilog answer in the
+//! tests has five lines on two nanoseconds).
+//!
+//! A line's fields are its stream's labels, plus, in Loki 3's categorized answer, its structured
+//! metadata and parsed labels; its level is the first of `level`, `detected_level`, `severity` and
+//! `lvl` among them, else one found in the line.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -111,7 +117,9 @@ struct Data {
 struct Stream {
     #[serde(default)]
     stream: BTreeMap<String, String>,
-    /// `[ns, line]`, or `[ns, line, {structured metadata}]` on Loki 3.
+    /// `[ns, line]`; Loki 3 asked with `X-Loki-Response-Encoding-Flags: categorize-labels`
+    /// (Grafana asks so; this adapter does not) adds a third value,
+    /// `{"structuredMetadata": {…}, "parsed": {…}}`, and keeps only indexed labels in `stream`.
     #[serde(default)]
     values: Vec<Vec<Value>>,
 }
@@ -157,13 +165,23 @@ fn entry(labels: &BTreeMap<String, String>, value: &[Value]) -> Result<(i64, Log
     let ns: i64 = ns
         .parse()
         .map_err(|_| LogError::Malformed(format!("timestamp {ns:?} is not nanoseconds")))?;
-    let metadata = value.get(2).and_then(Value::as_object);
     let mut fields: BTreeMap<String, Value> = labels
         .iter()
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect();
-    if let Some(meta) = metadata {
-        fields.extend(meta.iter().map(|(k, v)| (k.clone(), v.clone())));
+    if let Some(categories) = value.get(2).and_then(Value::as_object) {
+        // Each category's labels (Loki 3's `detected_level` among them) become fields of their
+        // own, as they would be stream labels without `categorize-labels`.
+        for (key, category) in categories {
+            match (key.as_str(), category) {
+                ("structuredMetadata" | "parsed", Value::Object(labels)) => {
+                    fields.extend(labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+                }
+                _ => {
+                    fields.insert(key.clone(), category.clone());
+                }
+            }
+        }
     }
     let level = LEVEL_LABELS
         .iter()

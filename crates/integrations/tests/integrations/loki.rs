@@ -3,8 +3,11 @@
 //! Recorded from real Loki servers and served verbatim (provenance in
 //! `tests/fixtures/recorded/SOURCES.md`): `recorded/loki_query_range_streams_netobserv_flows.json`,
 //! a compact `curl -o` capture of a 100-line `streams` answer (46 streams of flow records, Loki
-//! 2.x), and `recorded/loki_query_range_streams_empty_netobserv.json`, an empty `streams` result
-//! with the full Loki 3 stats block.
+//! 2.x); `recorded/loki_query_range_streams_empty_netobserv.json`, an empty `streams` result
+//! with the full Loki 3 stats block; and
+//! `recorded/loki_query_range_streams_categorized_detected_level_serilog.json`, a Loki 3 answer to
+//! Grafana in the `categorize-labels` form, 20 Serilog JSON lines with `detected_level` in their
+//! structured metadata (pretty-printed and kept in a C# comment by the third party).
 //!
 //! Third-party but not raw recordings: Grafana's own test inputs for its Loki data source,
 //! `recorded/loki_query_range_streams_grafana_golden.json` (two streams, a duplicated line,
@@ -12,8 +15,9 @@
 //! `[ns, line, {}]` values. Grafana edited them (the stats counters run 2, 3, 4, …).
 //!
 //! Hand-written from the documented shapes: `loki_query_range_streams.json` (a `level` label on
-//! one stream, Loki 3's `detected_level` on another, a logfmt line without a level label on the
-//! third) and `loki_error_parse.txt`, the plain-text body of a LogQL syntax error (HTTP 400).
+//! one stream, Loki 3's `detected_level` as a stream label on another, a logfmt line without a
+//! level label on the third) and `loki_error_parse.txt`, the plain-text body of a LogQL syntax
+//! error (HTTP 400).
 
 use std::time::Duration;
 
@@ -334,6 +338,76 @@ async fn a_recorded_empty_loki_answer_is_an_empty_last_page() {
     assert!(page.lines.is_empty());
     assert_eq!(page.next_cursor, None, "nothing older to ask for");
     assert!(!page.partial);
+}
+
+/// A Loki 3 answer to Grafana (`X-Loki-Response-Encoding-Flags: categorize-labels`): one stream
+/// of 20 Serilog JSON lines, each with `{"structuredMetadata": {"detected_level": …}}` as its
+/// third value. Recorded from a real Loki by a third party (see `recorded/SOURCES.md`).
+#[tokio::test]
+async fn a_recorded_loki_3_answer_with_detected_level_in_structured_metadata() {
+    let recorded =
+        fixture("recorded/loki_query_range_streams_categorized_detected_level_serilog.json");
+    let server = TestServer::replaying(vec![
+        Reply::json(200, recorded.clone()),
+        Reply::json(200, recorded),
+    ])
+    .await;
+    let logs = loki(&server);
+
+    let all = logs
+        .search(QUERY, since(), until(), 20, None)
+        .await
+        .unwrap();
+    let newest = logs.search(QUERY, since(), until(), 5, None).await.unwrap();
+
+    assert_eq!(all.lines.len(), 20, "every value of the one stream");
+    assert!(!all.partial);
+    // The recording was asked `direction=forward` (oldest first); the page is newest first.
+    let ns: Vec<i64> = all
+        .lines
+        .iter()
+        .map(|l| l.at.timestamp_nanos_opt().unwrap())
+        .collect();
+    assert!(ns.windows(2).all(|w| w[0] >= w[1]), "newest first");
+    assert_eq!(ns[0], 1_743_568_164_989_597_800);
+    assert_eq!(ns[19], 1_743_568_161_538_530_100);
+    assert_eq!(all.next_cursor.as_deref(), Some("1743568161538530100"));
+
+    // The five lines of the level test, oldest first, as Serilog wrote them and Loki detected.
+    let by_level: Vec<_> = all.lines[15..]
+        .iter()
+        .rev()
+        .map(|l| (l.level, l.fields["detected_level"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        by_level,
+        [
+            (Some(LogLevel::Debug), "debug"),
+            (Some(LogLevel::Info), "info"),
+            (Some(LogLevel::Warn), "warn"),
+            (Some(LogLevel::Error), "error"),
+            (Some(LogLevel::Fatal), "critical"),
+        ],
+        "Serilog's `warning` and `critical` (its name for Fatal), as Loki's detected_level"
+    );
+    let fatal = &all.lines[15];
+    assert!(
+        fatal
+            .message
+            .contains(r#""Message":"This is a fatal message""#)
+    );
+    assert!(
+        !fatal.fields.contains_key("structuredMetadata"),
+        "the category is flattened, not kept as one nested field: {:?}",
+        fatal.fields
+    );
+    assert_eq!(fatal.fields["service_name"], "loki-test");
+    assert_eq!(fatal.fields["tester"], "Darshan Parmar");
+
+    // Five lines share two nanoseconds (.NET clocks tick in 100 ns); a page of five ends on
+    // the older of them and holds both of its lines.
+    assert_eq!(newest.lines[..], all.lines[..5]);
+    assert_eq!(newest.next_cursor.as_deref(), Some("1743568164989597700"));
 }
 
 #[test]
