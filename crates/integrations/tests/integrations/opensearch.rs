@@ -9,16 +9,17 @@
 //! `security_exception` to a request without credentials (a `curl` transcript in KubeDB's docs);
 //! `elasticsearch_error_search_phase_painless_kibana.json` and
 //! `elasticsearch_error_parsing_exception_kibana.json`, two 400 search errors kept by Kibana as
-//! test data; `opendistro_security_401_unauthorized.txt` and
+//! test data; `elasticsearch_error_query_string_syntax_magiclegacy.json`, Elasticsearch's 400 for a
+//! `query_string` syntax error (`search_phase_execution_exception`, root cause
+//! `query_shard_exception`, the Lucene parser's message in `caused_by`), re-indented and kept in
+//! a PHP client's tests; `opendistro_security_401_unauthorized.txt` and
 //! `opensearch_security_401_authentication_finally_failed.txt`, the security plugin's plain-text
 //! 401 bodies as quoted in two issue threads (not files; see `SOURCES.md`).
 //!
 //! Hand-written from the documented shapes, because no recording with a traceable source was
 //! found (see `SOURCES.md`): `opensearch_search_page{1,2}.json` (and the `timed_out: true`
-//! variant edited from page 2), `elasticsearch_search_partial.json`,
-//! `elasticsearch_error_query_string.json` (a `query_string` syntax error as
-//! `search_phase_execution_exception` with its root cause) and `elasticsearch_error_401.json`
-//! (`security_exception` for a refused API key).
+//! variant edited from page 2), `elasticsearch_search_partial.json` and
+//! `elasticsearch_error_401.json` (`security_exception` for a refused API key).
 
 use std::time::Duration;
 
@@ -189,34 +190,50 @@ async fn refused(reply: Reply, auth: Auth) -> (TestServer, LogError) {
     (server, err)
 }
 
+/// A `query_string` syntax error, as Elasticsearch answered it (recorded by a third party for
+/// the URI search `q=name:llanowar AND power:[1,2]`; see `recorded/SOURCES.md`): a 400
+/// `search_phase_execution_exception` whose root cause is a `query_shard_exception`.
 #[tokio::test]
-async fn an_error_body_becomes_a_typed_error_with_the_stores_reason() {
+async fn a_recorded_query_string_syntax_error_is_a_query_error_with_its_root_cause() {
+    const BAD: &str = "name:llanowar AND power:[1,2]";
     let server = TestServer::replaying(vec![Reply::json(
         400,
-        fixture("elasticsearch_error_query_string.json"),
+        fixture("recorded/elasticsearch_error_query_string_syntax_magiclegacy.json"),
     )])
     .await;
 
     let err = source(&server, basic())
-        .search("status:(500", since(), until(), 50, None)
+        .search(BAD, since(), until(), 50, None)
         .await
         .unwrap_err();
 
-    match err {
+    assert_eq!(
+        server.only_request().json()["query"]["bool"]["filter"][0],
+        json!({ "query_string": { "query": BAD } }),
+        "the query Elasticsearch refused is sent as it was typed"
+    );
+    match &err {
         LogError::Query {
             status,
             kind,
             reason,
         } => {
-            assert_eq!(status, 400);
+            assert_eq!(*status, 400);
             assert_eq!(kind.as_deref(), Some("search_phase_execution_exception"));
+            // The root cause names the query. Where the parser stopped (column 28, expecting
+            // `TO`) is only in the failed shard's `caused_by`, which is not read.
             assert_eq!(
                 reason,
-                "all shards failed: Failed to parse query [status:(500]"
+                "all shards failed: Failed to parse query [name:llanowar AND power:[1,2]]"
             );
         }
         other => panic!("expected a query error, got {other:?}"),
     }
+    assert_eq!(
+        err.to_string(),
+        "the log store refused the search (HTTP 400, search_phase_execution_exception): \
+         all shards failed: Failed to parse query [name:llanowar AND power:[1,2]]"
+    );
 }
 
 #[tokio::test]
