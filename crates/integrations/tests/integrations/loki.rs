@@ -7,9 +7,12 @@
 //! with the full Loki 3 stats block; and
 //! `recorded/loki_query_range_streams_categorized_detected_level_serilog.json`, a Loki 3 answer to
 //! Grafana in the `categorize-labels` form, 20 Serilog JSON lines with `detected_level` in their
-//! structured metadata (pretty-printed and kept in a C# comment by the third party). And
-//! `recorded/loki_401_no_org_id.txt`, Loki's plain-text 401 to a request without a tenant, as
-//! issue threads show it (a `curl` transcript and a gateway's access log; no file behind it).
+//! structured metadata (pretty-printed and kept in a C# comment by the third party).
+//!
+//! Quoted in issue threads (no file behind them): `recorded/loki_401_no_org_id.txt`, Loki's
+//! plain-text 401 to a request without a tenant (a `curl` transcript and a gateway's access log),
+//! and `recorded/loki_400_parse_error_grafana_loki_mcp.txt`, a real Loki's plain-text 400 for a
+//! LogQL syntax error, as a client printed the body it received.
 //!
 //! Third-party but not raw recordings: Grafana's own test inputs for its Loki data source,
 //! `recorded/loki_query_range_streams_grafana_golden.json` (two streams, a duplicated line,
@@ -19,7 +22,7 @@
 //! Hand-written from the documented shapes: `loki_query_range_streams.json` (a `level` label on
 //! one stream, Loki 3's `detected_level` as a stream label on another, a logfmt line without a
 //! level label on the third), `loki_error_parse.txt`, the plain-text body of a LogQL syntax
-//! error (HTTP 400), and, inline, a gateway's JSON 422.
+//! error (HTTP 400) in the older form with a trailing newline, and, inline, a gateway's JSON 422.
 
 use std::time::Duration;
 
@@ -149,6 +152,40 @@ async fn a_loki_parse_error_is_a_typed_error_with_lokis_message() {
         }
         other => panic!("expected a query error, got {other:?}"),
     }
+}
+
+/// A real Loki's 400 for a LogQL syntax error (a missing comma between two matchers), as an
+/// issue thread quotes the body a client got through Grafana's data source proxy (see
+/// `recorded/SOURCES.md`). Loki 3 writes it without a newline; the hand-written
+/// `loki_error_parse.txt` above has the older form with one.
+#[tokio::test]
+async fn a_recorded_loki_parse_error_is_a_query_error_with_lokis_message() {
+    const BAD: &str = r#"{application="dev-wakumo-ai" source="openhands"} |= "TypeError""#;
+    let server = TestServer::replaying(vec![Reply {
+        headers: vec![("x-content-type-options".into(), "nosniff".into())],
+        ..Reply::text(
+            400,
+            fixture("recorded/loki_400_parse_error_grafana_loki_mcp.txt"),
+        )
+    }])
+    .await;
+
+    let err = loki(&server)
+        .search(BAD, since(), until(), 10, None)
+        .await
+        .unwrap_err();
+
+    assert_eq!(server.only_request().param("query").as_deref(), Some(BAD));
+    assert!(
+        matches!(&err, LogError::Query { status: 400, kind: None, reason }
+            if reason == "parse error at line 1, col 30: syntax error: unexpected IDENTIFIER, expecting } or ,"),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "the log store refused the search (HTTP 400): parse error at line 1, col 30: \
+         syntax error: unexpected IDENTIFIER, expecting } or ,"
+    );
 }
 
 #[tokio::test]
