@@ -442,8 +442,8 @@ pub struct AlertQuery {
     pub cursor: Option<String>,
 }
 
-/// The answer to an alert notification: stored durably and applied (or, behind notifications
-/// still pending, queued to apply in the order they arrived).
+/// The answer to an alert notification: stored durably, applied moments later in the order
+/// notifications arrived.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AlertsAccepted {

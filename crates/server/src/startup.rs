@@ -124,7 +124,6 @@ async fn build_state(
     )
     .await?;
     let inbox_writer = crate::workers::inbox_writer::InboxWriter::start(Arc::clone(&store));
-    let (alert_writer, alert_queue) = crate::workers::alert_writer::AlertWriter::new();
     let state = web::Data::new(AppState {
         jwt: JwtKeys::new(&secret, settings.auth.access_token_ttl_secs),
         limiter: RateLimiter::new(redis.clone()),
@@ -138,17 +137,11 @@ async fn build_state(
         executions: Default::default(),
         inbox_ready: tokio::sync::Notify::new(),
         inbox_writer,
-        alert_writer,
         alerts_ready: tokio::sync::Notify::new(),
         webhook_secrets: Default::default(),
         public_url: settings.public_url.clone().unwrap_or(default_public_url),
         settings: Arc::new(settings),
     });
-    // Alert webhooks wait on it, so it runs wherever the API does, workers or not.
-    tokio::spawn(crate::workers::alert_writer::run(
-        state.clone().into_inner(),
-        alert_queue,
-    ));
     Ok((state, bootstrap))
 }
 

@@ -31,9 +31,7 @@ pub struct AppState {
     pub inbox_ready: tokio::sync::Notify,
     /// Stores webhook deliveries with group commit.
     pub inbox_writer: crate::workers::inbox_writer::InboxWriter,
-    /// Applies and stores alert notifications with group commit.
-    pub alert_writer: crate::workers::alert_writer::AlertWriter,
-    /// Wakes this replica's alert applier when a notification is stored pending.
+    /// Wakes this replica's alert applier when a notification is stored.
     pub alerts_ready: tokio::sync::Notify,
     /// Webhook secrets set through the API, cached briefly (they are read on every delivery).
     pub webhook_secrets: crate::http::webhooks::SecretCache,

@@ -168,18 +168,6 @@ pub trait DeployQueries: Send {
     /// applier at a time across replicas, so a group's notifications apply in the order they
     /// were stored, never a later state before an earlier one.
     async fn claim_alert_inbox(&mut self, limit: u32) -> StoreResult<Vec<InboxRecord>>;
-    /// Takes the alert-apply lock for this transaction (PostgreSQL; SQLite has one writer): the
-    /// lock [`Self::claim_alert_inbox`] takes, for applying notifications as they are stored.
-    async fn lock_alert_apply(&mut self) -> StoreResult<()>;
-    /// Whether any alert notification is still waiting to be applied.
-    async fn alert_inbox_pending(&mut self) -> StoreResult<bool>;
-    /// Stores notifications that were applied in this same transaction: each with its note,
-    /// `applied` at `now`, one attempt.
-    async fn insert_applied_inbox_batch(
-        &mut self,
-        rows: &[(&NewInbox, String)],
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
     /// Finishes many deliveries in one statement: (id, state, note).
     async fn finish_inbox_batch(
         &mut self,
@@ -1045,52 +1033,11 @@ macro_rules! impl_deploy_queries {
                 rows.into_iter().map(InboxRow::into_record).collect()
             }
 
-            async fn lock_alert_apply(&mut self) -> StoreResult<()> {
+            async fn claim_alert_inbox(&mut self, limit: u32) -> StoreResult<Vec<InboxRecord>> {
                 let apply_lock: &str = $apply_lock;
                 if !apply_lock.is_empty() {
                     sqlx::query(apply_lock).execute(&mut *self.0).await?;
                 }
-                Ok(())
-            }
-
-            async fn alert_inbox_pending(&mut self) -> StoreResult<bool> {
-                let pending: Option<i32> = sqlx::query_scalar(&format!(
-                    "SELECT 1 FROM inbox WHERE state = 'pending' AND source IN {ALERT_SOURCES_SQL} LIMIT 1"
-                ))
-                .fetch_optional(&mut *self.0)
-                .await?;
-                Ok(pending.is_some())
-            }
-
-            async fn insert_applied_inbox_batch(
-                &mut self,
-                rows: &[(&NewInbox, String)],
-                now: DateTime<Utc>,
-            ) -> StoreResult<()> {
-                // 10 columns a row, so a chunk stays under either database's parameter limit.
-                for chunk in rows.chunks(2_000) {
-                    let mut query = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO inbox (id, source, delivery_id, received_at, event_type, body, state, attempts, note, processed_at) ",
-                    );
-                    query.push_values(chunk, |mut row, (new, note)| {
-                        row.push_bind(new.id)
-                            .push_bind(new.source.as_str())
-                            .push_bind(new.delivery_id.as_str())
-                            .push_bind(new.now)
-                            .push_bind(new.event_type.as_deref())
-                            .push_bind(new.body.as_str())
-                            .push_bind("applied")
-                            .push_bind(1i32)
-                            .push_bind(note.as_str())
-                            .push_bind(now);
-                    });
-                    query.build().execute(&mut *self.0).await?;
-                }
-                Ok(())
-            }
-
-            async fn claim_alert_inbox(&mut self, limit: u32) -> StoreResult<Vec<InboxRecord>> {
-                self.lock_alert_apply().await?;
                 let rows: Vec<InboxRow> = sqlx::query_as(&format!(
                     "SELECT {INBOX_COLUMNS} FROM inbox WHERE state = 'pending' AND source IN {ALERT_SOURCES_SQL} \
                      ORDER BY received_at, id LIMIT $1"

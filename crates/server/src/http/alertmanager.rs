@@ -3,13 +3,12 @@
 //! authenticated by a bearer token.
 //!
 //! Ingestion is durability first (DESIGN.md "Ingestion"): a notification is checked (token,
-//! size, shape), then stored in the inbox and applied in one transaction by the alert writer
-//! (`workers::alert_writer`, group commit), and only then answered 202; anything refused is never
-//! stored. Behind notifications still pending, it is stored pending and the alert applier
-//! (`workers::alert_inbox`) applies them all in arrival order. Either way [`apply`] does the work:
-//! each notification is the group's whole current state, so applying one is idempotent — every
-//! alert is upserted as an episode (source, fingerprint, startsAt) through the domain's `ingest`,
-//! which turns resends and HA duplicates into no-ops.
+//! size, shape) and stored in the inbox with group commit, and only then answered 202; anything
+//! refused is never stored. The alert applier (`workers::alert_inbox`) then applies stored
+//! notifications in arrival order through [`apply`]: each notification is the group's whole
+//! current state, so applying one is idempotent — every alert is upserted as an episode (source,
+//! fingerprint, startsAt) through the domain's `ingest`, which turns resends and HA duplicates
+//! into no-ops.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -33,7 +32,7 @@ use super::{
     extract::bearer_token,
     webhooks::secret_for,
 };
-use crate::{state::AppState, workers::alert_writer::Checked};
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(alertmanager).service(generic_alerts);
@@ -87,25 +86,6 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> ApiResult<T
     })
 }
 
-/// PostgreSQL's text cannot hold NUL, so an alert carrying one could be stored but never
-/// applied; it is refused on either database so both accept the same input.
-fn check_text(alerts: &[SourceAlert]) -> ApiResult<()> {
-    for (i, a) in alerts.iter().enumerate() {
-        let nul = a.fingerprint.contains('\0')
-            || a.labels
-                .iter()
-                .chain(&a.annotations)
-                .any(|(k, v)| k.contains('\0') || v.contains('\0'));
-        if nul {
-            return Err(ApiError::validation(
-                &format!("alerts[{i}]"),
-                "labels, annotations and the fingerprint must not contain NUL characters",
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// The payload's alerts and its `truncatedAlerts`.
 fn read(body: &[u8]) -> ApiResult<(Vec<SourceAlert>, u32)> {
     let payload: Payload = parse(body, "an Alertmanager webhook payload")?;
@@ -141,13 +121,12 @@ fn read(body: &[u8]) -> ApiResult<(Vec<SourceAlert>, u32)> {
             annotations: a.annotations,
         });
     }
-    check_text(&alerts)?;
     Ok((alerts, payload.truncated_alerts))
 }
 
 /// Alertmanager's webhook receiver (`webhook_configs` with `http_config.authorization`).
 #[utoipa::path(tag = "webhooks", request_body(content = Object, description = "Alertmanager's webhook payload, version 4"),
-    responses((status = 202, description = "Stored durably and applied; behind notifications still pending, queued to apply in arrival order", body = AlertsAccepted),
+    responses((status = 202, description = "Stored durably; applied in arrival order moments later", body = AlertsAccepted),
               (status = 400, description = "Malformed JSON"), (status = 401, description = "Bad or missing token, or no secret configured"),
               (status = 413, description = "Too large"), (status = 422, description = "Not a version 4 payload")))]
 #[post("/webhooks/alertmanager")]
@@ -163,42 +142,34 @@ async fn alertmanager(
     }
     authenticate(&state, &req, SOURCE).await?;
     let (alerts, truncated_alerts) = read(&body)?;
-    let job = Job {
-        source: SOURCE.into(),
-        alerts,
-    };
-    store(&state, SOURCE, &body, job, truncated_alerts).await
+    store(&state, SOURCE, &body, alerts.len(), truncated_alerts).await
 }
 
-/// Hands a checked notification to the alert writer, which applies it and stores it in one
-/// transaction with other concurrent ones (or stores it pending behind a backlog), and answers
-/// 202 once that has committed.
+/// Stores a checked notification in the inbox, wakes the applier and answers 202.
 async fn store(
     state: &AppState,
-    inbox_source: &str,
+    source: &str,
     body: &[u8],
-    job: Job,
+    received: usize,
     truncated_alerts: u32,
 ) -> ApiResult<HttpResponse> {
     let text = std::str::from_utf8(body)
         .map_err(|_| ApiError::BadRequest("the body is not UTF-8".into()))?;
     let id = uuid::Uuid::now_v7();
-    let received = job.alerts.len();
     state
-        .alert_writer
-        .store(Checked {
-            inbox: NewInbox {
-                id,
-                source: inbox_source.into(),
-                // Alert sources send no delivery id; each notification is its own.
-                delivery_id: id.to_string(),
-                event_type: None,
-                body: text.to_owned(),
-                now: Utc::now(),
-            },
-            job,
+        .inbox_writer
+        .insert(NewInbox {
+            id,
+            source: source.into(),
+            // Alert sources send no delivery id; each notification is its own.
+            delivery_id: id.to_string(),
+            event_type: None,
+            body: text.to_owned(),
+            now: Utc::now(),
         })
-        .await?;
+        .await
+        .map_err(ApiError::internal)?;
+    state.alerts_ready.notify_one();
     Ok(HttpResponse::Accepted().json(AlertsAccepted {
         delivery: id,
         received: u32::try_from(received).unwrap_or(u32::MAX),
@@ -357,14 +328,13 @@ fn read_generic(body: &[u8]) -> ApiResult<(String, Vec<SourceAlert>)> {
             annotations: a.annotations,
         });
     }
-    check_text(&alerts)?;
     Ok((source.to_owned(), alerts))
 }
 
 /// Alerts from any other monitoring system. Same episodes, routing, rollup and triage as
 /// Alertmanager's; bearer token `FLIGHTDECK_WEBHOOK_SECRET_ALERTS` (or set through the API).
 #[utoipa::path(tag = "webhooks", request_body = GenericAlerts,
-    responses((status = 202, description = "Stored durably and applied; behind notifications still pending, queued to apply in arrival order", body = AlertsAccepted),
+    responses((status = 202, description = "Stored durably; applied in arrival order moments later", body = AlertsAccepted),
               (status = 400, description = "Malformed JSON"), (status = 401, description = "Bad or missing token, or no secret configured"),
               (status = 413, description = "Too large"), (status = 422, description = "Not the documented shape")))]
 #[post("/webhooks/alerts")]
@@ -379,15 +349,14 @@ async fn generic_alerts(
         )));
     }
     authenticate(&state, &req, GENERIC_SOURCE).await?;
-    let (source, alerts) = read_generic(&body)?;
-    store(&state, GENERIC_SOURCE, &body, Job { source, alerts }, 0).await
+    let (_, alerts) = read_generic(&body)?;
+    store(&state, GENERIC_SOURCE, &body, alerts.len(), 0).await
 }
 
 // ---------------------------------------------------------------------------------------------
-// Applying notifications (by the alert writer or the alert applier, under the alert-apply lock,
-// so one at a time across replicas)
+// Applying stored notifications (called by the alert applier, one at a time across replicas)
 
-/// One notification to apply: checked as it arrived, or read back from the inbox.
+/// One stored notification, read back for applying.
 pub(crate) struct Job {
     /// The episodes' source: `alertmanager`, or the generic payload's `source`.
     pub source: String,
@@ -601,14 +570,6 @@ pub(crate) async fn apply(
         .collect();
     events.extend(recompute(tx, &touched, now).await?);
     Ok(Applied { changed, events })
-}
-
-/// The inbox note of an applied notification.
-pub(crate) fn applied_note(job: &Job, changed: u32) -> String {
-    format!(
-        "{} alerts; {changed} episodes opened or changed",
-        job.alerts.len()
-    )
 }
 
 pub(crate) fn micros(t: DateTime<Utc>) -> DateTime<Utc> {

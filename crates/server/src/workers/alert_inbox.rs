@@ -1,8 +1,5 @@
-//! The alert applier: applies pending alert notifications (inbox sources
-//! [`flightdeck_store::ALERT_INBOX_SOURCES`]) in the order they arrived. Most notifications never
-//! wait for it: the alert writer ([`super::alert_writer`]) applies them as they are stored. These
-//! are the ones it stored pending — behind a backlog, or after a batch failed to apply — and any
-//! an older version left. Each round is one
+//! The alert applier: applies stored alert notifications (inbox sources
+//! [`flightdeck_store::ALERT_INBOX_SOURCES`]) in the order they arrived. Each round is one
 //! transaction: take the alert-apply lock (one applier at a time across replicas, so a group's
 //! later state never lands before its earlier one), claim the oldest pending notifications,
 //! apply them through [`crate::http::alertmanager::apply`] — episodes, their history, the status
@@ -140,7 +137,10 @@ async fn apply_rows(
     }
     let outcome = alertmanager::apply(&mut *tx, routes, &jobs, now).await?;
     for ((id, job), changed) in applied.into_iter().zip(&jobs).zip(&outcome.changed) {
-        let note = alertmanager::applied_note(job, *changed);
+        let note = format!(
+            "{} alerts; {changed} episodes opened or changed",
+            job.alerts.len()
+        );
         finished.push((id, InboxState::Applied, Some(note)));
     }
     tx.finish_inbox_batch(&finished, now).await?;

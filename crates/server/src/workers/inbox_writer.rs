@@ -44,9 +44,15 @@ pub struct InboxWriteError(String);
 
 async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<(NewInbox, Reply)>) {
     while let Some(first) = rx.recv().await {
-        let (rows, replies): (Vec<_>, Vec<_>) = super::with_queued(first, &mut rx, MAX_BATCH)
-            .into_iter()
-            .unzip();
+        let mut batch = vec![first];
+        // Whatever arrived while the previous commit was under way joins this one.
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(item) => batch.push(item),
+                Err(_) => break,
+            }
+        }
+        let (rows, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
         match write(store.as_ref(), &rows).await {
             Ok(inserted) => {
                 for (reply, inserted) in replies.into_iter().zip(inserted) {
