@@ -86,6 +86,25 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> ApiResult<T
     })
 }
 
+/// PostgreSQL's text cannot hold NUL, so an alert carrying one could be stored but never
+/// applied; it is refused on either database so both accept the same input.
+fn check_text(alerts: &[SourceAlert]) -> ApiResult<()> {
+    for (i, a) in alerts.iter().enumerate() {
+        let nul = a.fingerprint.contains('\0')
+            || a.labels
+                .iter()
+                .chain(&a.annotations)
+                .any(|(k, v)| k.contains('\0') || v.contains('\0'));
+        if nul {
+            return Err(ApiError::validation(
+                &format!("alerts[{i}]"),
+                "labels, annotations and the fingerprint must not contain NUL characters",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The payload's alerts and its `truncatedAlerts`.
 fn read(body: &[u8]) -> ApiResult<(Vec<SourceAlert>, u32)> {
     let payload: Payload = parse(body, "an Alertmanager webhook payload")?;
@@ -121,6 +140,7 @@ fn read(body: &[u8]) -> ApiResult<(Vec<SourceAlert>, u32)> {
             annotations: a.annotations,
         });
     }
+    check_text(&alerts)?;
     Ok((alerts, payload.truncated_alerts))
 }
 
@@ -328,6 +348,7 @@ fn read_generic(body: &[u8]) -> ApiResult<(String, Vec<SourceAlert>)> {
             annotations: a.annotations,
         });
     }
+    check_text(&alerts)?;
     Ok((source.to_owned(), alerts))
 }
 

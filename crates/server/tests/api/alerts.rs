@@ -319,6 +319,18 @@ async fn refused_notifications_are_401_400_422_or_413_and_write_nothing() {
         assert_eq!(post(&app, Some(SECRET), wrong_shape).await.status(), 422);
         let old_version = serde_json::to_vec(&json!({ "version": "3", "alerts": [] })).unwrap();
         assert_eq!(post(&app, Some(SECRET), old_version).await.status(), 422);
+        // PostgreSQL's text cannot hold NUL: refused on both databases rather than stored and
+        // then never applied.
+        let mut labels = checkout_labels("critical");
+        labels["instance"] = json!("host\u{0}1");
+        let nul = payload(
+            vec![am_alert("firing", "a1", "2026-11-25T10:00:00Z", labels)],
+            0,
+        );
+        let resp = post(&app, Some(SECRET), serde_json::to_vec(&nul).unwrap()).await;
+        assert_eq!(resp.status(), 422);
+        let problem: Value = resp.json().await.unwrap();
+        assert!(problem.to_string().contains("alerts[0]"), "{problem}");
         let huge = vec![b' '; 2 * 1024 * 1024];
         assert_eq!(post(&app, Some(SECRET), huge).await.status(), 413);
         assert!(feed(&app, "").await.is_empty());
