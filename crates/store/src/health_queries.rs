@@ -687,13 +687,16 @@ pub(crate) mod pg_batch {
     pub(crate) async fn insert_alerts(conn: &mut PgConnection, new: &[Alert]) -> StoreResult<()> {
         let col = |f: fn(&Alert) -> String| new.iter().map(f).collect::<Vec<String>>();
         let opt = |f: fn(&Alert) -> Option<String>| new.iter().map(f).collect::<Vec<_>>();
+        // Sent as text: the columns are `json` (migration 0010), kept as written.
         let json = |f: fn(&Alert) -> &BTreeMap<String, String>| {
-            new.iter().map(|a| Json(f(a))).collect::<Vec<_>>()
+            new.iter()
+                .map(|a| serde_json::to_string(f(a)).expect("string maps serialise"))
+                .collect::<Vec<String>>()
         };
         sqlx::query(&format!(
             "INSERT INTO alerts ({ALERT_COLUMNS}) SELECT * FROM UNNEST($1::uuid[], $2::text[], \
              $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int4[], \
-             $10::text[], $11::jsonb[], $12::jsonb[], $13::timestamptz[], $14::text[], $15::timestamptz[], \
+             $10::text[], $11::text[]::json[], $12::text[]::json[], $13::timestamptz[], $14::text[], $15::timestamptz[], \
              $16::text[], $17::timestamptz[], $18::timestamptz[])"
         ))
         .bind(new.iter().map(|a| a.id).collect::<Vec<Uuid>>())
