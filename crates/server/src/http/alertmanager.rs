@@ -18,7 +18,7 @@ use flightdeck_domain::health::{
     alerts::{self as dalerts, Ingest, SourceAlert, SourceStatus},
     matchers,
 };
-use flightdeck_model::{Alert, AlertEvent, AlertsAccepted, TriageState};
+use flightdeck_model::{Alert, AlertEvent, AlertsAccepted, Component, TriageState};
 use flightdeck_store::{NewInbox, Tx};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -403,30 +403,50 @@ impl Job {
     }
 }
 
-/// The routing table and the catalog stamp it was built at. Reading and parsing every
-/// component's matchers for each batch would cost more than the batch with 10,000 components;
-/// the stamp (count and latest change) is one aggregate, and any create or change moves it. A
-/// change written by a replica whose clock lags might not move the latest change, so the table
-/// is also rebuilt every [`ROUTES_MAX_AGE`].
-#[derive(Default)]
-pub(crate) struct Routes {
+/// The routing table, rebuilt only when the catalog changes (see [`CatalogCopy`]): reading and
+/// parsing every component's matchers for each batch would cost more than the batch with 10,000
+/// components.
+pub(crate) type Routes = CatalogCopy<Vec<matchers::ComponentMatchers>>;
+
+/// Something derived from every component, kept with the catalog stamp it was built at. The
+/// stamp (count and latest change) is one aggregate, and any create or change moves it. A change
+/// written by a replica whose clock lags might not move the latest change, so the copy is also
+/// rebuilt every [`CATALOG_COPY_MAX_AGE`].
+pub(crate) struct CatalogCopy<T> {
     stamp: Option<(i64, Option<DateTime<Utc>>)>,
     loaded: Option<std::time::Instant>,
-    table: Vec<matchers::ComponentMatchers>,
+    value: T,
 }
 
-const ROUTES_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(10);
+impl<T: Default> Default for CatalogCopy<T> {
+    fn default() -> Self {
+        CatalogCopy {
+            stamp: None,
+            loaded: None,
+            value: T::default(),
+        }
+    }
+}
 
-impl Routes {
-    async fn current(&mut self, tx: &mut dyn Tx) -> ApiResult<&[matchers::ComponentMatchers]> {
+const CATALOG_COPY_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl<T> CatalogCopy<T> {
+    /// The copy, rebuilt by `build` from every component first if the catalog changed.
+    pub(crate) async fn current(
+        &mut self,
+        tx: &mut dyn Tx,
+        build: impl FnOnce(Vec<Component>) -> T,
+    ) -> ApiResult<&T> {
         let stamp = tx.components_stamp().await?;
-        let fresh = self.loaded.is_some_and(|at| at.elapsed() < ROUTES_MAX_AGE);
+        let fresh = self
+            .loaded
+            .is_some_and(|at| at.elapsed() < CATALOG_COPY_MAX_AGE);
         if self.stamp != Some(stamp) || !fresh {
-            self.table = routing(&tx.list_components().await?);
+            self.value = build(tx.list_components().await?);
             self.stamp = Some(stamp);
             self.loaded = Some(std::time::Instant::now());
         }
-        Ok(&self.table)
+        Ok(&self.value)
     }
 }
 
@@ -457,7 +477,7 @@ pub(crate) async fn apply(
     jobs: &[Job],
     now: DateTime<Utc>,
 ) -> ApiResult<Applied> {
-    let routes = routes.current(tx).await?;
+    let routes = routes.current(tx, |all| routing(&all)).await?;
     let keys: Vec<(&str, &str, DateTime<Utc>)> = jobs
         .iter()
         .flat_map(|j| {

@@ -426,6 +426,28 @@ async fn a_component_in_maintenance_suppresses_its_alerts_notifications() {
             "{backend:?}: {reason}"
         );
         assert!(receiver.requests().is_empty());
+
+        // The window is removed early: the notifier's copy of the catalog follows at once, and
+        // the next alert is sent.
+        let resp = send(
+            &app,
+            Method::PATCH,
+            "/api/v1/components/checkout",
+            Some(json!({ "maintenance": [] })),
+        )
+        .await;
+        assert_eq!(resp.status(), 200);
+        fire(&app, "fp-after-maint", "critical").await;
+        let query = format!("?channel={}", channel.id);
+        let sent = eventually("the alert after maintenance sent", DEADLINE, || async {
+            deliveries(&app, &query)
+                .await
+                .into_iter()
+                .find(|d| d.status == DeliveryStatus::Sent)
+        })
+        .await;
+        assert!(sent.reason.is_none(), "{backend:?}: {sent:?}");
+        assert_eq!(receiver.requests().len(), 1, "{backend:?}");
     }
 }
 
