@@ -27,6 +27,7 @@ test-deps: ## Install and start what the tests need (Chromium, npm packages, Pos
 	scripts/ensure-test-deps.sh
 
 test-rust: ## Unit, store and API tests on SQLite and PostgreSQL
+	scripts/drop-test-databases.sh
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 		$(CARGO) nextest run $(RUST_PACKAGES) --no-fail-fast; \
 	else \
