@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use flightdeck_integrations::Auth;
-use flightdeck_integrations::logs::{LogError, LogLevel, LogSource, Loki};
+use flightdeck_integrations::logs::{LogError, LogLevel, LogPage, LogSource, Loki};
 
 use crate::support::{Reply, TestServer, fixture};
 
@@ -40,6 +40,23 @@ fn since() -> DateTime<Utc> {
 
 fn until() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 25, 10, 5, 0).unwrap()
+}
+
+/// Serves a recorded answer once per limit and searches it with each: Loki sends what it holds,
+/// so cutting to the limit is the adapter's work.
+async fn pages<const N: usize>(recording: &str, limits: [usize; N]) -> [LogPage; N] {
+    let recorded = fixture(recording);
+    let server = TestServer::replaying(vec![Reply::json(200, recorded); N]).await;
+    let logs = loki(&server);
+    let mut found = Vec::with_capacity(N);
+    for limit in limits {
+        found.push(
+            logs.search(QUERY, since(), until(), limit, None)
+                .await
+                .unwrap(),
+        );
+    }
+    found.try_into().expect("one page per limit")
 }
 
 fn loki(server: &TestServer) -> LogSource {
@@ -331,22 +348,11 @@ async fn grafanas_loki_bodies_merge_their_streams_newest_first_with_labels_as_fi
 
 #[tokio::test]
 async fn a_recorded_loki_answer_of_46_streams_becomes_one_page_newest_first() {
-    let recorded = fixture("recorded/loki_query_range_streams_netobserv_flows.json");
-    let server = TestServer::replaying(vec![
-        Reply::json(200, recorded.clone()),
-        Reply::json(200, recorded),
-    ])
+    let [all, half] = pages(
+        "recorded/loki_query_range_streams_netobserv_flows.json",
+        [100, 50],
+    )
     .await;
-    let logs = loki(&server);
-
-    let all = logs
-        .search(QUERY, since(), until(), 100, None)
-        .await
-        .unwrap();
-    let half = logs
-        .search(QUERY, since(), until(), 50, None)
-        .await
-        .unwrap();
 
     assert_eq!(all.lines.len(), 100, "every value of every stream");
     let ns: Vec<i64> = all
@@ -407,20 +413,11 @@ async fn a_recorded_empty_loki_answer_is_an_empty_last_page() {
 /// third value. Recorded from a real Loki by a third party (see `recorded/SOURCES.md`).
 #[tokio::test]
 async fn a_recorded_loki_3_answer_with_detected_level_in_structured_metadata() {
-    let recorded =
-        fixture("recorded/loki_query_range_streams_categorized_detected_level_serilog.json");
-    let server = TestServer::replaying(vec![
-        Reply::json(200, recorded.clone()),
-        Reply::json(200, recorded),
-    ])
+    let [all, newest] = pages(
+        "recorded/loki_query_range_streams_categorized_detected_level_serilog.json",
+        [20, 5],
+    )
     .await;
-    let logs = loki(&server);
-
-    let all = logs
-        .search(QUERY, since(), until(), 20, None)
-        .await
-        .unwrap();
-    let newest = logs.search(QUERY, since(), until(), 5, None).await.unwrap();
 
     assert_eq!(all.lines.len(), 20, "every value of the one stream");
     assert!(!all.partial);

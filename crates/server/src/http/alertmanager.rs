@@ -18,7 +18,7 @@ use flightdeck_domain::health::{
     alerts::{self as dalerts, Ingest, SourceAlert, SourceStatus},
     matchers,
 };
-use flightdeck_model::{Alert, AlertEvent, AlertsAccepted, Component, TriageState};
+use flightdeck_model::{Alert, AlertEvent, AlertsAccepted, TriageState};
 use flightdeck_store::{NewInbox, Tx};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -27,7 +27,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{
     alerts::ALERT_UPDATED,
-    components::{episode, recompute, routing, to_json},
+    components::{CatalogCopy, episode, recompute, routing, to_json},
     error::{ApiError, ApiResult},
     extract::bearer_token,
     webhooks::secret_for,
@@ -407,48 +407,6 @@ impl Job {
 /// parsing every component's matchers for each batch would cost more than the batch with 10,000
 /// components.
 pub(crate) type Routes = CatalogCopy<Vec<matchers::ComponentMatchers>>;
-
-/// Something derived from every component, kept with the catalog stamp it was built at. The
-/// stamp (count and latest change) is one aggregate, and any create or change moves it. A change
-/// written by a replica whose clock lags might not move the latest change, so the copy is also
-/// rebuilt every [`CATALOG_COPY_MAX_AGE`].
-pub(crate) struct CatalogCopy<T> {
-    stamp: Option<(i64, Option<DateTime<Utc>>)>,
-    loaded: Option<std::time::Instant>,
-    value: T,
-}
-
-impl<T: Default> Default for CatalogCopy<T> {
-    fn default() -> Self {
-        CatalogCopy {
-            stamp: None,
-            loaded: None,
-            value: T::default(),
-        }
-    }
-}
-
-const CATALOG_COPY_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(10);
-
-impl<T> CatalogCopy<T> {
-    /// The copy, rebuilt by `build` from every component first if the catalog changed.
-    pub(crate) async fn current(
-        &mut self,
-        tx: &mut dyn Tx,
-        build: impl FnOnce(Vec<Component>) -> T,
-    ) -> ApiResult<&T> {
-        let stamp = tx.components_stamp().await?;
-        let fresh = self
-            .loaded
-            .is_some_and(|at| at.elapsed() < CATALOG_COPY_MAX_AGE);
-        if self.stamp != Some(stamp) || !fresh {
-            self.value = build(tx.list_components().await?);
-            self.stamp = Some(stamp);
-            self.loaded = Some(std::time::Instant::now());
-        }
-        Ok(&self.value)
-    }
-}
 
 /// An episode as this batch knows it: stored before, or opened by an earlier alert in it.
 struct Slot {

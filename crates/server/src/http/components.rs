@@ -143,6 +143,48 @@ pub(crate) async fn recompute(
     Ok(events)
 }
 
+/// Something derived from every component, kept with the catalog stamp it was built at. The
+/// stamp (count and latest change) is one aggregate, and any create or change moves it. A change
+/// written by a replica whose clock lags might not move the latest change, so the copy is also
+/// rebuilt every [`CATALOG_COPY_MAX_AGE`].
+pub(crate) struct CatalogCopy<T> {
+    stamp: Option<(i64, Option<DateTime<Utc>>)>,
+    loaded: Option<std::time::Instant>,
+    value: T,
+}
+
+impl<T: Default> Default for CatalogCopy<T> {
+    fn default() -> Self {
+        CatalogCopy {
+            stamp: None,
+            loaded: None,
+            value: T::default(),
+        }
+    }
+}
+
+const CATALOG_COPY_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl<T> CatalogCopy<T> {
+    /// The copy, rebuilt by `build` from every component first if the catalog changed.
+    pub(crate) async fn current(
+        &mut self,
+        tx: &mut dyn Tx,
+        build: impl FnOnce(Vec<Component>) -> T,
+    ) -> ApiResult<&T> {
+        let stamp = tx.components_stamp().await?;
+        let fresh = self
+            .loaded
+            .is_some_and(|at| at.elapsed() < CATALOG_COPY_MAX_AGE);
+        if self.stamp != Some(stamp) || !fresh {
+            self.value = build(tx.list_components().await?);
+            self.stamp = Some(stamp);
+            self.loaded = Some(std::time::Instant::now());
+        }
+        Ok(&self.value)
+    }
+}
+
 /// Every component's routing matchers, for [`matchers::route`]. A component without matchers
 /// gets `component="<slug>"`.
 pub(crate) fn routing(components: &[Component]) -> Vec<matchers::ComponentMatchers> {

@@ -27,7 +27,7 @@ use flightdeck_integrations::notify::{
 };
 use flightdeck_model::{Delivery, DeliveryStatus, LiveEvent, NotificationChannel, NotifyEvent};
 
-use crate::{http::alertmanager::CatalogCopy, state::AppState};
+use crate::{http::components::CatalogCopy, state::AppState};
 
 /// The notifier's copy of every component.
 pub(crate) type Components = CatalogCopy<Vec<flightdeck_model::Component>>;
