@@ -16,6 +16,8 @@ use crate::storage::{self, StoredSession};
 
 /// Refresh this long before the access token expires, so calls never race its expiry.
 const REFRESH_AHEAD_MS: f64 = 60_000.0;
+/// However short the token's life, no tighter refresh loop than this.
+const MIN_REFRESH_WAIT_MS: f64 = 1_000.0;
 
 pub use crate::error::AppError;
 
@@ -299,14 +301,24 @@ impl Api {
     }
 
     /// Refreshes about a minute before expiry (with jitter, so tabs opened together do not
-    /// refresh in the same instant).
+    /// refresh in the same instant). A token that lives less than two minutes is refreshed
+    /// about halfway through what is left: waiting for "a minute before" would mean using it until
+    /// the server's leeway runs out, and a stalled second there turns into a refused call.
     fn schedule_refresh(&self, expires_at_ms: f64) {
+        let remaining = expires_at_ms - now_ms();
+        let wait = if remaining > 2.0 * REFRESH_AHEAD_MS {
+            remaining - REFRESH_AHEAD_MS - js_sys::Math::random() * 10_000.0
+        } else {
+            remaining * (0.4 + js_sys::Math::random() * 0.1)
+        };
+        self.schedule_refresh_in(wait.max(MIN_REFRESH_WAIT_MS));
+    }
+
+    fn schedule_refresh_in(&self, wait_ms: f64) {
         let api = *self;
         let generation = self.inner.with_value(|i| i.generation);
-        let jitter = js_sys::Math::random() * 10_000.0;
-        let wait = (expires_at_ms - now_ms() - REFRESH_AHEAD_MS - jitter).max(5_000.0);
         spawn_local(async move {
-            TimeoutFuture::new(wait.min(u32::MAX as f64) as u32).await;
+            TimeoutFuture::new(wait_ms.min(u32::MAX as f64) as u32).await;
             let current = api
                 .inner
                 .try_with_value(|i| (i.generation, i.session.clone()));
@@ -316,7 +328,7 @@ impl Api {
                 && err.status != Some(401)
             {
                 // Offline for now: try again shortly rather than at the next 401.
-                api.schedule_refresh(now_ms() + REFRESH_AHEAD_MS + 15_000.0);
+                api.schedule_refresh_in(5_000.0 + js_sys::Math::random() * 10_000.0);
             }
         });
     }
