@@ -293,6 +293,17 @@ test('the component page charts real Prometheus data with deploy and alert marke
   assert.deepEqual(order.map(([name]) => name), ['availability', 'lenient availability'], JSON.stringify(order));
   assert.ok(order[0][1] < order[1][1]);
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="slo-row"] svg[data-testid="sparkline"]').length >= 1);
+  // Next to its trend each row gives the 1 h burn rate now; an overspent budget says so.
+  const burnNow = await rows.first().getByTestId('slo-burn-now').textContent();
+  assert.match(burnNow, /^[\d.]+× now$/);
+  assert.ok(parseFloat(burnNow) > 14.4, `a fast burn at 10 % errors against 99.9 %: ${burnNow}`);
+  await rows.first().getByText('budget exhausted').waitFor();
+  // On a phone every SLO is a card with each field labelled, the trend included.
+  const viewport = page.viewportSize();
+  await page.setViewportSize({ width: 375, height: 812 });
+  assert.equal(await page.locator('[data-testid="slo-list"] thead').evaluate((e) => getComputedStyle(e).display), 'none');
+  assert.ok(await rows.first().getByTestId('slo-trend').isVisible(), 'the trend shows on a phone');
+  await page.setViewportSize(viewport);
   await browser.snap('02-slo-list');
 });
 

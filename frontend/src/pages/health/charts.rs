@@ -320,9 +320,10 @@ pub fn line_chart(
     svg
 }
 
-/// A small trend line of `values` (oldest first); gaps break it. `zero_line` draws y = 0 when it
-/// is in range (budget left going negative is the story).
-pub fn sparkline(values: &[Option<f64>], zero_line: bool) -> String {
+/// A small trend line of `values` (oldest first); gaps break it. `reference` is a level that
+/// gives the line its meaning (no budget left; a burn rate of 1×, which spends the budget exactly
+/// over the window): the scale always takes it in, and it is drawn as a dashed line.
+pub fn sparkline(values: &[Option<f64>], reference: Option<f64>) -> String {
     const SW: f64 = 120.0;
     const SH: f64 = 28.0;
     let present: Vec<f64> = values.iter().flatten().copied().collect();
@@ -331,10 +332,9 @@ pub fn sparkline(values: &[Option<f64>], zero_line: bool) -> String {
     }
     let lo = present.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = present.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let (lo, hi) = if zero_line {
-        (lo.min(0.0), hi.max(0.0))
-    } else {
-        (lo, hi)
+    let (lo, hi) = match reference {
+        Some(r) => (lo.min(r), hi.max(r)),
+        None => (lo, hi),
     };
     let span = if hi - lo < 1e-12 { 1.0 } else { hi - lo };
     let n = values.len().max(2) - 1;
@@ -356,14 +356,14 @@ pub fn sparkline(values: &[Option<f64>], zero_line: bool) -> String {
             None => pen_down = false,
         }
     }
-    let zero = if zero_line && lo < 0.0 {
-        format!(
-            r#"<line class="spark-zero" x1="0" x2="{SW}" y1="{z:.1}" y2="{z:.1}"/>"#,
-            z = y(0.0)
-        )
-    } else {
-        String::new()
-    };
+    let zero = reference
+        .map(|r| {
+            format!(
+                r#"<line class="spark-zero" x1="0" x2="{SW}" y1="{z:.1}" y2="{z:.1}"/>"#,
+                z = y(r)
+            )
+        })
+        .unwrap_or_default();
     format!(
         r#"<svg class="sparkline" viewBox="0 0 {SW} {SH}" preserveAspectRatio="none" aria-hidden="true" data-testid="sparkline" data-points="{p}">{zero}<path d="{d}"/></svg>"#,
         p = present.len(),

@@ -2,7 +2,9 @@
 //! admin form that adds one, and the `/slos` list of every SLO, least budget left first,
 //! following `slo.updated` live.
 
-use flightdeck_model::{CreateSlo, Id, Role, Slo, SloHistoryPoint, SloHistoryQuery, SloSli};
+use flightdeck_model::{
+    CreateSlo, Id, Role, Slo, SloBurnRate, SloHistoryPoint, SloHistoryQuery, SloSli,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -55,12 +57,19 @@ fn window_label(secs: u64) -> String {
 
 /// The burn rate a trend follows: the 1 h window (the fast-burn page's long window), else the
 /// first window that has a value.
-fn trend_burn(p: &SloHistoryPoint) -> Option<f64> {
-    p.burn_rates
+fn trend_burn(rates: &[SloBurnRate]) -> Option<f64> {
+    rates
         .iter()
         .find(|r| r.window == "1h")
         .and_then(|r| r.burn_rate)
-        .or_else(|| p.burn_rates.iter().find_map(|r| r.burn_rate))
+        .or_else(|| rates.iter().find_map(|r| r.burn_rate))
+}
+
+/// The trend's label: the burn rate it follows as of the last evaluation.
+fn current_burn(slo: &Slo) -> String {
+    trend_burn(&slo.burn_rates)
+        .map(|b| format!("{}× now", number(b)))
+        .unwrap_or_else(|| "—".into())
 }
 
 /// Loads an SLO's recent history into a signal (empty until it arrives or when it fails: a
@@ -118,7 +127,12 @@ fn BudgetBar(budget: Option<f64>) -> impl IntoView {
                 aria-valuenow=width.to_string() aria-label="Error budget left" data-testid="slo-budget" data-budget=b.to_string()>
                 <span style=format!("width: {width}%")></span>
             </div>
-            <span class="small">{format!("{} of budget left", percent(b))}</span>
+            <span class="small">{if b <= 0.0 {
+                // "-9900 % of budget left" reads as a glitch; overspent is the news.
+                format!("budget exhausted ({} left)", percent(b))
+            } else {
+                format!("{} of budget left", percent(b))
+            }}</span>
         </div>
     }
     .into_any()
@@ -167,7 +181,7 @@ pub fn SloCard(slo: Slo, on_delete: Option<Callback<Slo>>) -> impl IntoView {
             <BurnBadges slo=slo.clone() />
             {slo.error.clone().map(|e| view! { <p class="form-error small" data-testid="slo-error"><Icon name="alert" />{format!("Evaluation failed: {e}")}</p> })}
             <div class="slo-trend" title="Budget left over time" inner_html=move || {
-                history.with(|h| sparkline(&h.iter().map(|p| p.budget_remaining).collect::<Vec<_>>(), true))
+                history.with(|h| sparkline(&h.iter().map(|p| p.budget_remaining).collect::<Vec<_>>(), Some(0.0)))
             }></div>
         </div>
     }
@@ -440,10 +454,10 @@ pub fn SlosPage() -> impl IntoView {
             Some(list) => view! {
                 <div class="card card-flush">
                     <div class="table-wrap">
-                        <table class="table slo-table" data-testid="slo-list">
+                        <table class="table table-cards slo-table" data-testid="slo-list">
                             <thead><tr>
                                 <th>"SLO"</th><th>"Current / objective"</th><th>"Budget left"</th>
-                                <th>"Burn"</th><th>"Burn-rate trend (1 h)"</th>
+                                <th>"Burn"</th><th>"1 h burn rate"</th>
                             </tr></thead>
                             <tbody>
                                 <For each=move || list.clone() key=|s| (s.id, s.evaluated_at, s.budget_remaining.map(f64::to_bits)) let(slo)>
@@ -472,20 +486,25 @@ fn SloRow(slo: Slo) -> impl IntoView {
     view! {
         <tr data-testid="slo-row" data-slo=slo.name.clone() data-component=slo.component.clone()
             data-budget=slo.budget_remaining.map(|b| b.to_string()).unwrap_or_default()>
-            <td>
+            <td data-label="SLO">
                 <a href=component_path(&slo.component)><strong>{slo.name.clone()}</strong></a>
                 <div class="muted small mono">{slo.component.clone()}</div>
                 {slo.error.clone().map(|e| view! { <div class="form-error small"><Icon name="alert" />{e}</div> })}
             </td>
-            <td class="nowrap">
+            <td class="nowrap" data-label="Current">
                 {slo.current.map(percent).unwrap_or_else(|| "no data yet".into())}
                 <span class="muted">{format!(" / {}", percent(slo.objective))}</span>
             </td>
-            <td><BudgetBar budget=slo.budget_remaining /></td>
-            <td><BurnBadges slo=slo.clone() /></td>
-            <td class="slo-trend" inner_html=move || {
-                history.with(|h| sparkline(&h.iter().map(trend_burn).collect::<Vec<_>>(), false))
-            }></td>
+            <td data-label="Budget left"><BudgetBar budget=slo.budget_remaining /></td>
+            <td data-label="Burn"><BurnBadges slo=slo.clone() /></td>
+            <td data-label="1 h burn" data-testid="slo-trend">
+                <div class="slo-trend-cell" title="1 h burn rate at each recent evaluation; the dashed line is 1×, which spends the whole budget exactly over the window">
+                    <div class="slo-trend" inner_html=move || {
+                        history.with(|h| sparkline(&h.iter().map(|p| trend_burn(&p.burn_rates)).collect::<Vec<_>>(), Some(1.0)))
+                    }></div>
+                    <span class="small nowrap" data-testid="slo-burn-now">{current_burn(&slo)}</span>
+                </div>
+            </td>
         </tr>
     }
 }
