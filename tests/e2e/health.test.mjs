@@ -15,8 +15,8 @@ const STARTS_AT = new Date(Date.now() - 60_000).toISOString();
 function amPayload(status) {
   const alert = {
     status,
-    labels: { alertname: 'HighErrorRate', service: 'checkout-api', severity: 'critical' },
-    annotations: { summary: 'checkout-api 5xx above 5%' },
+    labels: { alertname: 'HighErrorRate', service: 'checkout-api', severity: 'critical', namespace: 'payments' },
+    annotations: { summary: 'checkout-api 5xx above 5%', runbook_url: 'https://runbooks.example.com/checkout/high-error-rate' },
     startsAt: STARTS_AT,
     endsAt: status === 'resolved' ? new Date().toISOString() : '0001-01-01T00:00:00Z',
     generatorURL: 'http://prometheus:9090/graph',
@@ -74,6 +74,9 @@ test('a firing Alertmanager alert turns its component red and lands in the feed 
   await page.getByTestId('nav-alerts').first().click();
   const row = page.locator('[data-testid="alert-row"][data-alert-name="HighErrorRate"]');
   await row.and(page.locator('[data-state="open"][data-severity="critical"]')).waitFor();
+  // The labels that set it apart (not the name and severity shown already), and its runbook.
+  assert.deepEqual(await row.getByTestId('alert-label').allTextContents(), ['namespace=payments', 'service=checkout-api']);
+  assert.equal(await row.getByTestId('alert-runbook').getAttribute('href'), 'https://runbooks.example.com/checkout/high-error-rate');
   await browser.snap('03-alerts-firing');
 
   await row.getByTestId('alert-ack').click();
@@ -175,13 +178,16 @@ test('empty health and alert pages explain how to connect Alertmanager, and a vi
   const payload = amPayload('firing');
   payload.alerts[0].labels = { alertname: 'DiskFull', instance: 'db-1', severity: 'warning' };
   payload.alerts[0].fingerprint = 'e2e0d15cf0110001';
-  payload.alerts[0].annotations = { summary: 'db-1 disk 95% full' };
+  // Whoever can post alerts writes the annotations: a script "runbook" is not made a link.
+  payload.alerts[0].annotations = { summary: 'db-1 disk 95% full', runbook_url: 'javascript:alert(1)' };
   const res = await server.request('POST', '/api/v1/webhooks/alertmanager', {
     headers: { authorization: `Bearer ${SECRET}` }, json: payload,
   });
   assert.equal(res.status, 202, JSON.stringify(res.body));
   const row = page.locator('[data-testid="alert-row"][data-alert-name="DiskFull"][data-severity="warning"][data-state="open"]');
   await row.waitFor();
+  assert.deepEqual(await row.getByTestId('alert-label').allTextContents(), ['instance=db-1']);
+  assert.equal(await row.getByTestId('alert-runbook').count(), 0, 'no javascript: link');
   for (const action of ['alert-ack', 'alert-escalate', 'alert-resolve']) {
     assert.equal(await row.getByTestId(action).count(), 0, `a viewer is not offered ${action}`);
   }

@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 use crate::api::{Api, AppError, use_api};
 use crate::catalog::role_allows;
 use crate::components::{
+    icons::Icon,
     layout::PageHeader,
     states::{EmptyState, Loading},
     toast::use_toasts,
@@ -305,6 +306,19 @@ async fn triage(
     Ok((detail.alert, detail.events))
 }
 
+/// The alert's runbook, from the `runbook_url` annotation Prometheus rules conventionally carry.
+/// Only http(s): the value comes from whoever can post alerts, and a `javascript:` link must
+/// not become one click away.
+fn runbook_url(alert: &Alert) -> Option<String> {
+    let url = alert
+        .annotations
+        .get("runbook_url")
+        .or_else(|| alert.annotations.get("runbook"))?
+        .trim();
+    let lower = url.to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://")).then(|| url.to_owned())
+}
+
 #[component]
 fn AlertRow(alert: Alert, on_change: Callback<Alert>) -> impl IntoView {
     let api = use_api();
@@ -333,6 +347,15 @@ fn AlertRow(alert: Alert, on_change: Callback<Alert>) -> impl IntoView {
         .get("summary")
         .or_else(|| alert.annotations.get("description"))
         .cloned();
+    // The labels that tell one alert of a rule from another (instance, job, pod…); the name and
+    // severity are shown already.
+    let labels: Vec<(String, String)> = alert
+        .labels
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "alertname" | "severity"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let runbook = runbook_url(&alert);
     let a = alert.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -402,10 +425,20 @@ fn AlertRow(alert: Alert, on_change: Callback<Alert>) -> impl IntoView {
                     {(alert.escalation_level > 0).then(|| view! { <span class="badge badge-warn">{format!("level {}", alert.escalation_level)}</span> })}
                 </div>
                 {summary.map(|s| view! { <p class="alert-summary">{s}</p> })}
+                {(!labels.is_empty()).then(|| view! {
+                    <ul class="label-chips" aria-label="Labels" data-testid="alert-labels">
+                        {labels.into_iter().map(|(k, v)| view! {
+                            <li class="label-chip mono" data-testid="alert-label"><span class="muted">{k}"="</span>{v}</li>
+                        }).collect_view()}
+                    </ul>
+                })}
                 <div class="alert-meta muted small">
                     {alert.component.clone().map(|c| view! { <a href=component_path(&c)>{c.clone()}</a>" · " })}
                     <span title=local_time(&alert.starts_at)>{format!("started {}", relative(&alert.starts_at))}</span>
                     {alert.ends_at.map(|e| view! { <span>{format!(" · ended {}", relative(&e))}</span> })}
+                    {runbook.map(|url| view! {
+                        " · "<a class="alert-runbook" href=url target="_blank" rel="noopener noreferrer" data-testid="alert-runbook">"Runbook"<Icon name="external" size=12 /></a>
+                    })}
                 </div>
                 {(latest.is_some() || alert.last_note.is_some()).then(|| view! {
                     <div class="alert-triage" data-testid="alert-triage">
