@@ -96,7 +96,8 @@ pub fn LogPanel(slug: String) -> impl IntoView {
             <div class="calm-note" data-testid="logs-not-configured">
                 <p><strong>"No log store is connected."</strong></p>
                 <p class="muted small">{message}</p>
-                <p class="muted small">"Set "<code>"LOGS_URL"</code>", "<code>"LOGS_KIND"</code>" (opensearch, elasticsearch or loki) and, for OpenSearch/Elasticsearch, "<code>"LOGS_INDEX"</code>" to see this component's log lines here."</p>
+                // The server's message says which setting is missing; this says what the rest are.
+                <p class="muted small">"Flightdeck reads OpenSearch, Elasticsearch ("<code>"LOGS_KIND"</code>" opensearch or elasticsearch, with "<code>"LOGS_INDEX"</code>") or Loki ("<code>"LOGS_KIND=loki"</code>") at "<code>"LOGS_URL"</code>", and shows this component's recent lines here, newest first."</p>
             </div>
         }
         .into_any(),

@@ -171,7 +171,8 @@ pub fn MetricsPanel(
             <div class="calm-note" data-testid="metrics-not-configured">
                 <p><strong>"Prometheus is not connected."</strong></p>
                 <p class="muted small">{message}</p>
-                <p class="muted small">"Set "<code>"PROMETHEUS_URL"</code>" to see request rate, error ratio and p99 latency for this component, with its deployments and alerts on the same time axis."</p>
+                // The server's message says what to set; this says what it brings.
+                <p class="muted small">"Connected, this shows the component's request rate, error ratio and p99 latency, with its deployments and alerts on the same time axis."</p>
             </div>
         }
         .into_any(),
