@@ -77,6 +77,7 @@ test('a firing Alertmanager alert turns its component red and lands in the feed 
   // The labels that set it apart (not the name and severity shown already), and its runbook.
   assert.deepEqual(await row.getByTestId('alert-label').allTextContents(), ['namespace=payments', 'service=checkout-api']);
   assert.equal(await row.getByTestId('alert-runbook').getAttribute('href'), 'https://runbooks.example.com/checkout/high-error-rate');
+  assert.equal(await row.getByTestId('alert-source').getAttribute('href'), 'http://prometheus:9090/graph', "Alertmanager's generatorURL");
   await browser.snap('03-alerts-firing');
 
   await row.getByTestId('alert-ack').click();

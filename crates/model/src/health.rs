@@ -365,6 +365,10 @@ pub struct Alert {
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
+    /// Where the source says it came from: Alertmanager's `generatorURL` (the Prometheus graph of
+    /// the rule's expression), as the first notification of the episode gave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator_url: Option<String>,
     pub starts_at: DateTime<Utc>,
     /// When the source resolved it.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -235,6 +235,7 @@ pub(crate) struct AlertRow {
     last_note: Option<String>,
     received_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    generator_url: Option<String>,
 }
 
 impl AlertRow {
@@ -251,6 +252,7 @@ impl AlertRow {
             component: self.component,
             labels: self.labels.0,
             annotations: self.annotations.0,
+            generator_url: self.generator_url,
             starts_at: self.starts_at,
             ends_at: self.ends_at,
             acknowledged_by: self.acknowledged_by,
@@ -305,7 +307,7 @@ pub(crate) const COMPONENT_COLUMNS: &str = "id, slug, name, grp, service, tier, 
      metric_queries, log_query, maintenance, status, status_reasons, created_at";
 pub(crate) const ALERT_COLUMNS: &str = "id, source, fingerprint, starts_at, name, severity, source_status, \
      state, escalation_level, component, labels, annotations, ends_at, acknowledged_by, acknowledged_at, \
-     last_note, received_at, updated_at";
+     last_note, received_at, updated_at, generator_url";
 pub(crate) const ALERT_EVENT_COLUMNS: &str =
     "id, alert_id, at, actor, action, from_state, to_state, escalation_level, target, note";
 
@@ -697,7 +699,7 @@ pub(crate) mod pg_batch {
             "INSERT INTO alerts ({ALERT_COLUMNS}) SELECT * FROM UNNEST($1::uuid[], $2::text[], \
              $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int4[], \
              $10::text[], $11::text[]::json[], $12::text[]::json[], $13::timestamptz[], $14::text[], $15::timestamptz[], \
-             $16::text[], $17::timestamptz[], $18::timestamptz[])"
+             $16::text[], $17::timestamptz[], $18::timestamptz[], $19::text[])"
         ))
         .bind(new.iter().map(|a| a.id).collect::<Vec<Uuid>>())
         .bind(col(|a| a.source.clone()))
@@ -721,6 +723,7 @@ pub(crate) mod pg_batch {
         .bind(opt(|a| a.last_note.clone()))
         .bind(new.iter().map(|a| a.received_at).collect::<Vec<_>>())
         .bind(new.iter().map(|a| a.updated_at).collect::<Vec<_>>())
+        .bind(opt(|a| a.generator_url.clone()))
         .execute(conn)
         .await?;
         Ok(())
@@ -813,10 +816,10 @@ pub(crate) mod sqlite_batch {
         conn: &mut SqliteConnection,
         new: &[Alert],
     ) -> StoreResult<()> {
-        for chunk in new.chunks(chunk_rows(18)) {
+        for chunk in new.chunks(chunk_rows(19)) {
             let sql = format!(
                 "INSERT INTO alerts ({ALERT_COLUMNS}) VALUES {}",
-                placeholders(chunk.len(), 18)
+                placeholders(chunk.len(), 19)
             );
             let mut q = sqlx::query(&sql);
             for a in chunk {
@@ -838,7 +841,8 @@ pub(crate) mod sqlite_batch {
                     .bind(a.acknowledged_at)
                     .bind(a.last_note.as_deref())
                     .bind(a.received_at)
-                    .bind(a.updated_at);
+                    .bind(a.updated_at)
+                    .bind(a.generator_url.as_deref());
             }
             q.execute(&mut *conn).await?;
         }

@@ -307,14 +307,18 @@ async fn triage(
 }
 
 /// The alert's runbook, from the `runbook_url` annotation Prometheus rules conventionally carry.
-/// Only http(s): the value comes from whoever can post alerts, and a `javascript:` link must
-/// not become one click away.
 fn runbook_url(alert: &Alert) -> Option<String> {
-    let url = alert
+    alert
         .annotations
         .get("runbook_url")
-        .or_else(|| alert.annotations.get("runbook"))?
-        .trim();
+        .or_else(|| alert.annotations.get("runbook"))
+        .and_then(|u| web_link(u))
+}
+
+/// `url` if it is http(s). Alert links come from whoever can post alerts, and a `javascript:`
+/// link must not become one click away.
+fn web_link(url: &str) -> Option<String> {
+    let url = url.trim();
     let lower = url.to_ascii_lowercase();
     (lower.starts_with("https://") || lower.starts_with("http://")).then(|| url.to_owned())
 }
@@ -356,6 +360,7 @@ fn AlertRow(alert: Alert, on_change: Callback<Alert>) -> impl IntoView {
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let runbook = runbook_url(&alert);
+    let source_link = alert.generator_url.as_deref().and_then(web_link);
     let a = alert.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -436,6 +441,10 @@ fn AlertRow(alert: Alert, on_change: Callback<Alert>) -> impl IntoView {
                     {alert.component.clone().map(|c| view! { <a href=component_path(&c)>{c.clone()}</a>" · " })}
                     <span title=local_time(&alert.starts_at)>{format!("started {}", relative(&alert.starts_at))}</span>
                     {alert.ends_at.map(|e| view! { <span>{format!(" · ended {}", relative(&e))}</span> })}
+                    {source_link.map(|url| view! {
+                        " · "<a class="alert-runbook" href=url target="_blank" rel="noopener noreferrer" data-testid="alert-source"
+                            title="What raised this alert (for Alertmanager, the rule's expression in Prometheus)">"Source"<Icon name="external" size=12 /></a>
+                    })}
                     {runbook.map(|url| view! {
                         " · "<a class="alert-runbook" href=url target="_blank" rel="noopener noreferrer" data-testid="alert-runbook">"Runbook"<Icon name="external" size=12 /></a>
                     })}

@@ -108,6 +108,9 @@ pub struct SourceAlert {
     pub labels: BTreeMap<String, String>,
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
+    /// A link to what raised it (Alertmanager's `generatorURL`); carried, not interpreted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator_url: Option<String>,
 }
 
 impl SourceAlert {
@@ -461,6 +464,7 @@ pub(crate) mod tests {
             ends_at: (status == SourceStatus::Resolved).then(|| at(start + 30)),
             labels: labels("HighErrorRate", "critical"),
             annotations: BTreeMap::from([("summary".to_owned(), "5xx above 5 %".to_owned())]),
+            generator_url: None,
         }
     }
 

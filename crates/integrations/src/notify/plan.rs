@@ -356,6 +356,7 @@ mod tests {
             component: Some("checkout".into()),
             labels: BTreeMap::from([("service".into(), "checkout-api".into())]),
             annotations: BTreeMap::from([("summary".into(), "errors are high".into())]),
+            generator_url: None,
             starts_at: at(0),
             ends_at: None,
             acknowledged_by: None,

@@ -68,6 +68,8 @@ struct PayloadAlert {
     #[serde(default)]
     ends_at: Option<DateTime<Utc>>,
     fingerprint: String,
+    #[serde(default, rename = "generatorURL")]
+    generator_url: Option<String>,
 }
 
 fn token_matches(presented: &[u8], secret: &[u8]) -> bool {
@@ -91,6 +93,7 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> ApiResult<T
 fn check_text(alerts: &[SourceAlert]) -> ApiResult<()> {
     for (i, a) in alerts.iter().enumerate() {
         let nul = a.fingerprint.contains('\0')
+            || a.generator_url.as_ref().is_some_and(|u| u.contains('\0'))
             || a.labels
                 .iter()
                 .chain(&a.annotations)
@@ -98,11 +101,16 @@ fn check_text(alerts: &[SourceAlert]) -> ApiResult<()> {
         if nul {
             return Err(ApiError::validation(
                 &format!("alerts[{i}]"),
-                "labels, annotations and the fingerprint must not contain NUL characters",
+                "labels, annotations, the fingerprint and the generator URL must not contain NUL characters",
             ));
         }
     }
     Ok(())
+}
+
+/// A source link as stored: Prometheus sends an empty `generatorURL` when it has none.
+fn link(url: Option<String>) -> Option<String> {
+    url.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty())
 }
 
 /// The payload's alerts and its `truncatedAlerts`.
@@ -138,6 +146,7 @@ fn read(body: &[u8]) -> ApiResult<(Vec<SourceAlert>, u32)> {
             ends_at: a.ends_at.filter(|_| a.status == SourceStatus::Resolved),
             labels: a.labels,
             annotations: a.annotations,
+            generator_url: link(a.generator_url),
         });
     }
     check_text(&alerts)?;
@@ -250,6 +259,9 @@ pub struct GenericAlert {
     /// When it resolved (only read when `status` is `resolved`).
     #[serde(default)]
     pub ends_at: Option<chrono::DateTime<Utc>>,
+    /// A link to what raised it (a rule, a dashboard panel), shown with the alert.
+    #[serde(default)]
+    pub generator_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
@@ -346,6 +358,7 @@ fn read_generic(body: &[u8]) -> ApiResult<(String, Vec<SourceAlert>)> {
             ends_at: a.ends_at.filter(|_| status == SourceStatus::Resolved),
             labels,
             annotations: a.annotations,
+            generator_url: link(a.generator_url),
         });
     }
     check_text(&alerts)?;
@@ -493,6 +506,7 @@ pub(crate) async fn apply(
                         component,
                         labels: ep.labels,
                         annotations: ep.annotations,
+                        generator_url: incoming.generator_url.clone(),
                         starts_at: dalerts_start(ep.starts_at),
                         ends_at: ep.ends_at.map(micros),
                         acknowledged_by: None,

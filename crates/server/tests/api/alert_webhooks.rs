@@ -64,6 +64,7 @@ fn grafana(status: &str, fingerprint: Option<&str>) -> Value {
         "labels": { "service": "checkout-api", "mountpoint": "/var" },
         "annotations": { "summary": "/var is 97% full" },
         "starts_at": "2026-11-25T10:00:00.123Z",
+        "generator_url": "https://grafana.example.com/alerting/grafana/disk-var/view",
     });
     if status == "resolved" {
         alert["ends_at"] = json!("2026-11-25T10:30:00Z");
@@ -101,8 +102,13 @@ async fn other_sources_open_route_and_resolve_episodes_like_alertmanager() {
         assert_eq!(disk.severity, AlertSeverity::Critical);
         assert_eq!(disk.component.as_deref(), Some("checkout"));
         assert_eq!(disk.labels["alertname"], "DiskAlmostFull");
+        assert_eq!(
+            disk.generator_url.as_deref(),
+            Some("https://grafana.example.com/alerting/grafana/disk-var/view")
+        );
         let latency = alerts.iter().find(|a| a.name == "HighLatency").unwrap();
         assert_eq!(latency.severity, AlertSeverity::Warning);
+        assert_eq!(latency.generator_url, None, "optional");
         assert_eq!(latency.fingerprint.len(), 32, "a hex hash of the labels");
         let checkout: flightdeck_model::ComponentDetail =
             get_json(&app.admin, "/api/v1/components/checkout").await;

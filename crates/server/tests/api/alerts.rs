@@ -126,6 +126,10 @@ async fn notifications_open_route_and_resolve_episodes_and_repeats_change_nothin
         assert_eq!(alert.component.as_deref(), Some("checkout"));
         assert_eq!(alert.state, TriageState::Open);
         assert_eq!(alert.name, "HighErrorRate");
+        assert_eq!(
+            alert.generator_url.as_deref(),
+            Some("http://prometheus:9090/graph")
+        );
         let checkout = component(&app, "checkout").await;
         assert_eq!(checkout.status, ComponentStatus::MajorOutage);
         assert!(checkout.status_reasons[0].contains("HighErrorRate"));
@@ -331,6 +335,18 @@ async fn refused_notifications_are_401_400_422_or_413_and_write_nothing() {
         assert_eq!(resp.status(), 422);
         let problem: Value = resp.json().await.unwrap();
         assert!(problem.to_string().contains("alerts[0]"), "{problem}");
+        let mut nul_link = payload(
+            vec![am_alert(
+                "firing",
+                "a2",
+                "2026-11-25T10:00:00Z",
+                checkout_labels("critical"),
+            )],
+            0,
+        );
+        nul_link["alerts"][0]["generatorURL"] = json!("http://prometheus:9090/graph\u{0}");
+        let resp = post(&app, Some(SECRET), serde_json::to_vec(&nul_link).unwrap()).await;
+        assert_eq!(resp.status(), 422, "a NUL in the generator URL too");
         let huge = vec![b' '; 2 * 1024 * 1024];
         assert_eq!(post(&app, Some(SECRET), huge).await.status(), 413);
         assert!(feed(&app, "").await.is_empty());
@@ -674,6 +690,11 @@ async fn real_alertmanager_round_trip(backend: Backend) {
     assert_eq!(alerts[0].severity, AlertSeverity::Critical);
     assert_eq!(alerts[0].component.as_deref(), Some("checkout"));
     assert_eq!(alerts[0].name, "CheckoutErrors");
+    assert_eq!(
+        alerts[0].generator_url.as_deref(),
+        Some("http://prometheus.test/graph"),
+        "Alertmanager passes the rule's link through"
+    );
     assert_eq!(
         component(&app, "checkout").await.status,
         ComponentStatus::MajorOutage

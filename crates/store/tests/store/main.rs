@@ -503,6 +503,9 @@ fn new_alert(fingerprint: &str, starts_at: chrono::DateTime<Utc>) -> flightdeck_
         component: Some("checkout".into()),
         labels: [("alertname".to_owned(), "HighErrorRate".to_owned())].into(),
         annotations: Default::default(),
+        generator_url: Some(format!(
+            "http://prometheus:9090/graph?g0.expr=up%7Bjob%3D%22{fingerprint}%22%7D"
+        )),
         starts_at,
         ends_at: None,
         acknowledged_by: None,
@@ -595,6 +598,7 @@ async fn an_alert_episode_is_found_by_fingerprint_and_start_to_the_millisecond_a
             .unwrap()
             .expect("found with the nanosecond start");
         assert_eq!(found.id, alert.id);
+        assert_eq!(found.generator_url, alert.generator_url);
         assert!(
             db.alert_episode("alertmanager", "fp1", start + Duration::minutes(5))
                 .await
@@ -636,6 +640,7 @@ async fn alerts_filter_by_state_severity_and_component_and_page_newest_first() {
             if i == 2 {
                 a.severity = AlertSeverity::Warning;
                 a.component = None;
+                a.generator_url = None;
             }
             ids.push(insert_alert(&mut *db, &a).await.unwrap().id);
         }
@@ -643,6 +648,15 @@ async fn alerts_filter_by_state_severity_and_component_and_page_newest_first() {
         assert_eq!(
             all.iter().map(|a| a.id).collect::<Vec<_>>(),
             vec![ids[2], ids[1], ids[0]]
+        );
+        // Batch inserts carry the source link, and its absence, through both backends.
+        assert_eq!(all[0].generator_url, None);
+        assert!(
+            all[1]
+                .generator_url
+                .as_deref()
+                .unwrap()
+                .ends_with("%22fp1%22%7D")
         );
         let warnings = flightdeck_store::AlertFilter {
             severity: Some(AlertSeverity::Warning),
