@@ -78,6 +78,15 @@ test('a firing Alertmanager alert turns its component red and lands in the feed 
   assert.deepEqual(await row.getByTestId('alert-label').allTextContents(), ['namespace=payments', 'service=checkout-api']);
   assert.equal(await row.getByTestId('alert-runbook').getAttribute('href'), 'https://runbooks.example.com/checkout/high-error-rate');
   assert.equal(await row.getByTestId('alert-source').getAttribute('href'), 'http://prometheus:9090/graph', "Alertmanager's generatorURL");
+  // Search: a label value in another case finds it; text nothing carries empties the feed.
+  const search = page.getByTestId('alert-search');
+  await search.fill('PAYMENTS');
+  await page.waitForResponse((r) => r.url().includes('/api/v1/alerts?') && r.url().includes('q=PAYMENTS'));
+  await row.waitFor();
+  await search.fill('no-such-alert');
+  await page.getByText('No alert matches these filters').waitFor();
+  await search.fill('');
+  await row.waitFor();
   await browser.snap('03-alerts-firing');
 
   await row.getByTestId('alert-ack').click();

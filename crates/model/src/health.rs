@@ -440,6 +440,10 @@ pub struct AlertQuery {
     /// A component slug.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub component: Option<String>,
+    /// Text in the alert's name or its labels (keys and values), case-insensitive; `%` and `_`
+    /// are plain characters. At most 200 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

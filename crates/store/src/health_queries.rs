@@ -161,8 +161,29 @@ pub struct AlertFilter {
     pub state: Option<TriageState>,
     pub severity: Option<flightdeck_model::AlertSeverity>,
     pub component: Option<String>,
+    /// Text in the name or the labels' JSON, case-insensitive (see [`AlertFilter::text_pattern`]).
+    pub text: Option<String>,
     /// Alerts with ids below this (the cursor).
     pub before_id: Option<Id>,
+}
+
+impl AlertFilter {
+    /// `text` as a `LIKE … ESCAPE '\'` pattern: lowercased, its own `\`, `%` and `_` escaped,
+    /// so what the user typed is matched literally anywhere in the string.
+    pub(crate) fn text_pattern(&self) -> Option<String> {
+        self.text.as_ref().map(|t| {
+            let mut p = String::with_capacity(t.len() + 2);
+            p.push('%');
+            for c in t.to_lowercase().chars() {
+                if matches!(c, '\\' | '%' | '_') {
+                    p.push('\\');
+                }
+                p.push(c);
+            }
+            p.push('%');
+            p
+        })
+    }
 }
 
 /// Episode keys keep `startsAt` to the millisecond (see `flightdeck_domain::health::alerts::episode_key`):
@@ -495,13 +516,17 @@ macro_rules! impl_health_queries {
                 let rows: Vec<AlertRow> = sqlx::query_as(&format!(
                     "SELECT {ALERT_COLUMNS} FROM alerts WHERE ($1 IS NULL OR state = $1) \
                      AND ($2 IS NULL OR severity = $2) AND ($3 IS NULL OR component = $3) \
-                     AND ($4 IS NULL OR id < $4) ORDER BY id DESC LIMIT $5"
+                     AND ($4 IS NULL OR id < $4) \
+                     AND ($6 IS NULL OR LOWER(name) LIKE $6 ESCAPE '\\' \
+                          OR LOWER(CAST(labels AS TEXT)) LIKE $6 ESCAPE '\\') \
+                     ORDER BY id DESC LIMIT $5"
                 ))
                 .bind(filter.state.map(|s| s.as_str()))
                 .bind(filter.severity.map(|s| s.as_str()))
                 .bind(filter.component.as_deref())
                 .bind(filter.before_id)
                 .bind(i64::from(limit))
+                .bind(filter.text_pattern())
                 .fetch_all(&mut *self.0)
                 .await?;
                 alerts(rows)

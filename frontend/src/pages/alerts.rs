@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use flightdeck_model::{Alert, AlertEvent, AlertQuery, Id, Role, TriageRequest};
+use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -24,11 +25,16 @@ use crate::pages::health::{
 
 const PAGE: u32 = 50;
 
+/// How long typing in the search box must pause before the feed is asked again.
+const SEARCH_PAUSE_MS: u32 = 300;
+
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Filter {
     state: String,
     severity: String,
     component: String,
+    /// Searched in names and labels (trimmed; empty: no search).
+    text: String,
 }
 
 impl Filter {
@@ -38,6 +44,7 @@ impl Filter {
             state: opt(&self.state),
             severity: opt(&self.severity),
             component: opt(&self.component),
+            q: opt(&self.text),
             limit: Some(PAGE),
             cursor,
         }
@@ -47,7 +54,17 @@ impl Filter {
         (self.state.is_empty() || a.state.as_str() == self.state)
             && (self.severity.is_empty() || a.severity.as_str() == self.severity)
             && (self.component.is_empty() || a.component.as_deref() == Some(&self.component))
+            && (self.text.is_empty() || mentions(a, &self.text))
     }
+}
+
+/// What the server's `q` matches, for alerts that arrive live: the text, ignoring case, in the
+/// name or in the labels as stored (their JSON).
+fn mentions(a: &Alert, text: &str) -> bool {
+    let text = text.to_lowercase();
+    a.name.to_lowercase().contains(&text)
+        || serde_json::to_string(&a.labels)
+            .is_ok_and(|labels| labels.to_lowercase().contains(&text))
 }
 
 /// Puts `alert` in place, or at the top when it is new.
@@ -73,6 +90,19 @@ pub fn AlertsPage() -> impl IntoView {
     let error = RwSignal::new(None::<AppError>);
     let loading_more = RwSignal::new(false);
     let component_slugs = RwSignal::new(Vec::<String>::new());
+    let typed = StoredValue::new(0u64);
+    // Asks the feed once typing pauses, not at every key.
+    let on_search = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev).trim().to_owned();
+        let n = typed.get_value() + 1;
+        typed.set_value(n);
+        spawn_local(async move {
+            TimeoutFuture::new(SEARCH_PAUSE_MS).await;
+            if typed.try_get_value() == Some(n) && filter.with_untracked(|f| f.text != value) {
+                filter.update(|f| f.text = value);
+            }
+        });
+    };
 
     spawn_local(async move {
         if let Ok(page) = api.call(|c| async move { c.list_components().await }).await {
@@ -206,6 +236,11 @@ pub fn AlertsPage() -> impl IntoView {
                 {select("State", "alert-filter-state", states, |f| f.state.clone(), |f, v| f.state = v)}
                 {select("Severity", "alert-filter-severity", severities, |f| f.severity.clone(), |f, v| f.severity = v)}
                 {select("Component", "alert-filter-component", component_slugs.into(), |f| f.component.clone(), |f, v| f.component = v)}
+                <label class="field">
+                    <span class="field-label">"Search"</span>
+                    <input type="search" maxlength="200" placeholder="Name or label, e.g. db-1" data-testid="alert-search"
+                        on:input=on_search />
+                </label>
             </div>
             {move || {
                 if let Some(e) = error.get() && shape.get().is_none() {

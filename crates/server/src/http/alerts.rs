@@ -29,10 +29,32 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 pub const ALERT_UPDATED: &str = "alert.updated";
 
-/// The alert feed, newest first; filter by triage state, severity and component.
+/// Longest `q` the feed searches for.
+const MAX_SEARCH_CHARS: usize = 200;
+
+/// The feed's `q`, trimmed; blank means no search.
+fn search_text(q: Option<&str>) -> ApiResult<Option<String>> {
+    let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) else {
+        return Ok(None);
+    };
+    if q.chars().count() > MAX_SEARCH_CHARS {
+        return Err(ApiError::validation(
+            "q",
+            &format!("at most {MAX_SEARCH_CHARS} characters"),
+        ));
+    }
+    if q.contains('\0') {
+        return Err(ApiError::validation("q", "must not contain NUL characters"));
+    }
+    Ok(Some(q.to_owned()))
+}
+
+/// The alert feed, newest first; filter by triage state, severity and component, and search
+/// names and labels with `q`.
 #[utoipa::path(tag = "health", params(AlertQuery), security(("bearer" = [])),
     responses((status = 200, description = "A page of alerts", body = Page<Alert>),
-              (status = 400, description = "Unknown filter value or bad cursor")))]
+              (status = 400, description = "Unknown filter value or bad cursor"),
+              (status = 422, description = "`q` longer than 200 characters")))]
 #[get("/alerts")]
 async fn list_alerts(
     _auth: Auth,
@@ -54,6 +76,7 @@ async fn list_alerts(
             .transpose()
             .map_err(ApiError::BadRequest)?,
         component: query.component.clone(),
+        text: search_text(query.q.as_deref())?,
         before_id: paging.after,
     };
     let rows = state

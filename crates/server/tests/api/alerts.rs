@@ -413,6 +413,80 @@ async fn concurrent_duplicates_from_an_ha_pair_store_one_episode_with_one_histor
     }
 }
 
+#[tokio::test]
+async fn the_feed_searches_alert_names_and_labels_case_insensitively_and_literally() {
+    for backend in BACKENDS {
+        let app = app_with_secret(backend).await;
+        let start = "2026-11-25T10:00:00Z";
+        let alert =
+            |fingerprint: &str, labels: Value| am_alert("firing", fingerprint, start, labels);
+        let body = payload(
+            vec![
+                alert(
+                    "s1",
+                    json!({ "alertname": "HighErrorRate", "service": "checkout-api", "severity": "critical" }),
+                ),
+                alert(
+                    "s2",
+                    json!({ "alertname": "DiskFull", "instance": "DB-1", "severity": "warning" }),
+                ),
+                alert(
+                    "s3",
+                    json!({ "alertname": "Disk_Full_100%", "instance": "db-2", "severity": "info" }),
+                ),
+            ],
+            0,
+        );
+        notify(&app, &body).await;
+        let names = |alerts: Vec<Alert>| {
+            let mut n: Vec<String> = alerts.into_iter().map(|a| a.name).collect();
+            n.sort();
+            n
+        };
+        assert_eq!(
+            names(feed(&app, "?q=errorrate").await),
+            ["HighErrorRate"],
+            "{backend:?}"
+        );
+        // Label values, either case.
+        assert_eq!(
+            names(feed(&app, "?q=db-1").await),
+            ["DiskFull"],
+            "{backend:?}"
+        );
+        assert_eq!(
+            names(feed(&app, "?q=DB-").await),
+            ["DiskFull", "Disk_Full_100%"]
+        );
+        // `_` and `%` are the characters typed, not LIKE wildcards.
+        assert_eq!(
+            names(feed(&app, "?q=k_f").await),
+            ["Disk_Full_100%"],
+            "{backend:?}"
+        );
+        assert_eq!(names(feed(&app, "?q=100%25").await), ["Disk_Full_100%"]);
+        assert!(feed(&app, "?q=%25%25%25x").await.is_empty());
+        // Combined with the other filters, and blank means no search.
+        assert_eq!(
+            names(feed(&app, "?q=disk&severity=warning").await),
+            ["DiskFull"]
+        );
+        assert_eq!(feed(&app, "?q=%20%20").await.len(), 3);
+
+        let too_long = format!("/api/v1/alerts?q={}", "x".repeat(201));
+        let resp = app
+            .admin
+            .request(Method::GET, &too_long)
+            .unwrap()
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 422);
+        let problem: Value = resp.json().await.unwrap();
+        assert!(problem.to_string().contains("\"q\""), "{problem}");
+    }
+}
+
 async fn triage(
     client: &flightdeck_client::Client,
     id: uuid::Uuid,
