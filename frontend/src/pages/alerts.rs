@@ -358,6 +358,20 @@ fn web_link(url: &str) -> Option<String> {
     (lower.starts_with("https://") || lower.starts_with("http://")).then(|| url.to_owned())
 }
 
+/// One of an alert's links out of Flightdeck (from [`web_link`]), opened in a new tab.
+fn link_out(
+    url: String,
+    label: &'static str,
+    testid: &'static str,
+    title: &'static str,
+) -> impl IntoView {
+    view! {
+        " · "<a class="alert-link" href=url target="_blank" rel="noopener noreferrer" data-testid=testid title=title>
+            {label}<Icon name="external" size=12 />
+        </a>
+    }
+}
+
 #[component]
 fn AlertRow(alert: Alert, on_change: Callback<Alert>) -> impl IntoView {
     let api = use_api();
@@ -476,13 +490,9 @@ fn AlertRow(alert: Alert, on_change: Callback<Alert>) -> impl IntoView {
                     {alert.component.clone().map(|c| view! { <a href=component_path(&c)>{c.clone()}</a>" · " })}
                     <span title=local_time(&alert.starts_at)>{format!("started {}", relative(&alert.starts_at))}</span>
                     {alert.ends_at.map(|e| view! { <span>{format!(" · ended {}", relative(&e))}</span> })}
-                    {source_link.map(|url| view! {
-                        " · "<a class="alert-runbook" href=url target="_blank" rel="noopener noreferrer" data-testid="alert-source"
-                            title="What raised this alert (for Alertmanager, the rule's expression in Prometheus)">"Source"<Icon name="external" size=12 /></a>
-                    })}
-                    {runbook.map(|url| view! {
-                        " · "<a class="alert-runbook" href=url target="_blank" rel="noopener noreferrer" data-testid="alert-runbook">"Runbook"<Icon name="external" size=12 /></a>
-                    })}
+                    {source_link.map(|url| link_out(url, "Source", "alert-source",
+                        "What raised this alert (for Alertmanager, the rule's expression in Prometheus)"))}
+                    {runbook.map(|url| link_out(url, "Runbook", "alert-runbook", "The alert's runbook_url annotation"))}
                 </div>
                 {(latest.is_some() || alert.last_note.is_some()).then(|| view! {
                     <div class="alert-triage" data-testid="alert-triage">
