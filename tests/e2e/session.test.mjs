@@ -62,10 +62,12 @@ test('expiring access tokens are refreshed silently, and an ended session return
   assert.equal(await page.getByTestId('current-role').textContent(), 'admin');
 
   // The session is ended elsewhere (as "log out" on the API would): the next refresh is
-  // refused, and the browser returns to the login page and says why.
-  browser.expectHttpError(401, '/api/v1/auth/refresh');
-  browser.expectHttpError(401, '/api/v1/audit');
-  browser.expectHttpError(401, '/api/v1/tokens');
+  // refused, and the browser returns to the login page and says why. Until the page notices,
+  // every call it makes is refused too, and which calls those are depends on timing: with 3 s
+  // tokens the live feed reopens every few seconds, and each reopening reloads the page's lists
+  // and the catalog (services, environments). So any 401 is expected from here on; what must
+  // hold is the outcome below.
+  browser.expectHttpError(401, '/api/v1/');
   const session = await stored();
   const ended = await server.request('POST', '/api/v1/auth/logout', { token: session.access_token, json: {} });
   assert.equal(ended.status, 204, JSON.stringify(ended.body));
