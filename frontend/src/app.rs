@@ -14,6 +14,7 @@ use crate::components::{
 };
 use crate::live::Live;
 use crate::pages::{
+    alert::AlertPage,
     alerts::AlertsPage,
     audit::AuditPage,
     deployments::{
@@ -95,6 +96,10 @@ fn Shell() -> impl IntoView {
                         view=ComponentPage
                     />
                     <Route path=StaticSegment(Page::Alerts.segment()) view=AlertsPage />
+                    <Route
+                        path=(StaticSegment(Page::Alerts.segment()), ParamSegment("id"))
+                        view=AlertPage
+                    />
                     <Route path=StaticSegment(Page::Slos.segment()) view=SlosPage />
                     <Route path=StaticSegment(Page::Audit.segment()) view=AuditPage />
                     <Route path=StaticSegment(Page::Settings.segment()) view=SettingsPage />

@@ -122,3 +122,8 @@ impl Page {
 pub fn deployment_path(id: impl std::fmt::Display) -> String {
     format!("{}/{id}", Page::Deployments.path())
 }
+
+/// The page of one alert episode; notifications link here (`<public_url>/alerts/<id>`).
+pub fn alert_path(id: impl std::fmt::Display) -> String {
+    format!("{}/{id}", Page::Alerts.path())
+}

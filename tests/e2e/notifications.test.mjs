@@ -1,6 +1,7 @@
 // Settings → Notifications and Silences: an admin adds a webhook channel and tests it (a local
 // receiver gets the message); an alert under an active silence shows up in the delivery log as
-// suppressed; the silence is created and expired from the UI.
+// suppressed; the silence is created and expired from the UI. A later alert's message links to
+// that alert's own page, where it can be triaged.
 
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -129,4 +130,57 @@ test('an admin adds and tests a webhook channel, silences an alert and expires t
   await page.locator('[data-testid="silence-row"][data-state="active"]').getByTestId('silence-expire').click();
   await page.locator('[data-testid="silence-row"][data-state="expired"]').waitFor();
   await browser.snap('04-expired');
+
+  // With the silence gone, a new alert is sent, and the message's link opens that alert's page:
+  // its history, every label and annotation (links live), and triage from there.
+  const fired = await server.request('POST', '/api/v1/webhooks/alertmanager', {
+    token: secret,
+    json: {
+      version: '4', groupKey: 'g2', truncatedAlerts: 0, status: 'firing', receiver: 'flightdeck',
+      groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am:9093',
+      alerts: [{
+        status: 'firing',
+        labels: { alertname: 'DiskAlmostFull', service: 'checkout-api', severity: 'warning', instance: 'db-7:9100' },
+        annotations: {
+          summary: 'disk /var is 93% full',
+          description: 'At this rate /var fills in about 4 hours; the WAL archive is the largest user.',
+          dashboard: 'https://grafana.example.com/d/disk',
+        },
+        startsAt: '2026-11-25T11:00:00Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://prom/graph', fingerprint: 'e2e2',
+      }],
+    },
+  });
+  assert.equal(fired.status, 202);
+  let message;
+  await eventually(() => (message = hook.received.find((m) => m.title.includes('DiskAlmostFull'))), { message: 'the alert message' });
+  assert.match(message.title, /^\[FIRING\] DiskAlmostFull \(warning\)/);
+  assert.equal(message.link, `${server.url}/alerts/${message.fields.alert_id}`);
+  await page.goto(message.link);
+  const alertPage = page.locator(`[data-testid="alert-page"][data-alert-id="${message.fields.alert_id}"]`);
+  await alertPage.waitFor();
+  assert.equal(await alertPage.locator('h1').textContent(), 'DiskAlmostFull');
+  await alertPage.locator('[data-testid="alert-events"] li').filter({ hasText: 'alertmanager fire' }).waitFor();
+  const labels = alertPage.getByTestId('alert-all-labels');
+  for (const text of ['alertname', 'DiskAlmostFull', 'instance', 'db-7:9100', 'severity', 'warning']) {
+    assert.ok((await labels.textContent()).includes(text), `the labels show ${text}`);
+  }
+  const annotations = alertPage.getByTestId('alert-annotations');
+  assert.ok((await annotations.textContent()).includes('the WAL archive is the largest user'));
+  assert.equal(await annotations.locator('a').getAttribute('href'), 'https://grafana.example.com/d/disk');
+  assert.ok((await alertPage.getByTestId('alert-details').textContent()).includes('e2e2'), 'the fingerprint is shown');
+  await alertPage.getByTestId('alert-ack').click();
+  await alertPage.getByTestId('alert-note').fill('Pruning the WAL archive');
+  await alertPage.getByTestId('alert-ack-submit').click();
+  await alertPage.locator('[data-testid="alert-row"][data-state="acknowledged"]').waitFor();
+  await alertPage.locator('[data-testid="alert-events"] li').filter({ hasText: 'Pruning the WAL archive' }).waitFor();
+  await browser.snap('05-alert-page');
+
+  // The feed's alert names lead to the same page; an id nothing has is explained.
+  await page.goto(`${server.url}/alerts`);
+  await page.locator('[data-testid="alert-row"][data-alert-name="DiskAlmostFull"]').getByTestId('alert-link').click();
+  await alertPage.waitFor();
+  browser.expectHttpError(404, '/api/v1/alerts/');
+  await page.goto(`${server.url}/alerts/0190a5d2-0000-7000-8000-000000000000`);
+  await page.getByText('No such alert').waitFor();
+  await browser.snap('06-no-such-alert');
 });

@@ -22,6 +22,7 @@ use crate::pages::health::{
     component_path,
     status::{ALERT_UPDATED, SeverityBadge, TriageBadge},
 };
+use crate::routes::alert_path;
 
 const PAGE: u32 = 50;
 
@@ -292,11 +293,16 @@ fn NoAlerts() -> impl IntoView {
     }
 }
 
-/// A list of alert rows; `on_change` receives each alert a triage step returned.
+/// A list of alert rows; `on_change` receives each alert a triage step returned. `histories`
+/// holds the histories on show, by alert; a page that opens one itself passes its own.
 #[component]
-pub fn AlertList(alerts: Signal<Vec<Alert>>, on_change: Callback<Alert>) -> impl IntoView {
+pub fn AlertList(
+    alerts: Signal<Vec<Alert>>,
+    on_change: Callback<Alert>,
+    #[prop(optional)] histories: Option<EventCache>,
+) -> impl IntoView {
     // Histories outlive their rows: a triage step re-keys (re-creates) the row it changed.
-    provide_context(EventCache(RwSignal::new(HashMap::new())));
+    provide_context(histories.unwrap_or_default());
     view! {
         <ul class="alert-list">
             <For each=move || alerts.get() key=|a| (a.id, a.updated_at) let(alert)>
@@ -306,8 +312,9 @@ pub fn AlertList(alerts: Signal<Vec<Alert>>, on_change: Callback<Alert>) -> impl
     }
 }
 
-#[derive(Clone, Copy)]
-struct EventCache(RwSignal<HashMap<Id, Vec<AlertEvent>>>);
+/// The histories an [`AlertList`] shows, by alert (oldest event first).
+#[derive(Clone, Copy, Default)]
+pub struct EventCache(pub RwSignal<HashMap<Id, Vec<AlertEvent>>>);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
@@ -342,7 +349,7 @@ async fn triage(
 }
 
 /// The alert's runbook, from the `runbook_url` annotation Prometheus rules conventionally carry.
-fn runbook_url(alert: &Alert) -> Option<String> {
+pub(crate) fn runbook_url(alert: &Alert) -> Option<String> {
     alert
         .annotations
         .get("runbook_url")
@@ -352,7 +359,7 @@ fn runbook_url(alert: &Alert) -> Option<String> {
 
 /// `url` if it is http(s). Alert links come from whoever can post alerts, and a `javascript:`
 /// link must not become one click away.
-fn web_link(url: &str) -> Option<String> {
+pub(crate) fn web_link(url: &str) -> Option<String> {
     let url = url.trim();
     let lower = url.to_ascii_lowercase();
     (lower.starts_with("https://") || lower.starts_with("http://")).then(|| url.to_owned())
@@ -472,7 +479,9 @@ fn AlertRow(alert: Alert, on_change: Callback<Alert>) -> impl IntoView {
             <div class="alert-main">
                 <div class="alert-title">
                     <SeverityBadge severity=alert.severity />
-                    <strong class="alert-name">{alert.name.clone()}</strong>
+                    <a class="alert-name" href=alert_path(alert.id) data-testid="alert-link" title="This alert's page, with its details and history">
+                        <strong>{alert.name.clone()}</strong>
+                    </a>
                     <TriageBadge state />
                     {(alert.source_status == flightdeck_model::AlertSourceStatus::Resolved && state != flightdeck_model::TriageState::Resolved)
                         .then(|| view! { <span class="badge badge-good">"source resolved"</span> })}

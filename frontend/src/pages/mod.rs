@@ -1,5 +1,6 @@
 //! One module per screen.
 
+pub mod alert;
 pub mod alerts;
 pub mod audit;
 pub mod deployments;

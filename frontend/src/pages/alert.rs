@@ -1,0 +1,175 @@
+//! One alert episode at `/alerts/<id>`, the page notifications link to: the alert with its
+//! triage actions and whole history, then everything the source said about it (all labels and
+//! annotations) and when Flightdeck received and last changed it. Follows the alert live.
+
+use flightdeck_model::{Alert, AlertDetail, Id};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::{AppError, use_api};
+use crate::components::{
+    icons::Icon,
+    states::{EmptyState, Loading},
+};
+use crate::format::{local_time, relative};
+use crate::live::use_live;
+use crate::pages::alerts::{AlertList, EventCache, web_link};
+use crate::pages::health::{component_path, status::ALERT_UPDATED};
+use crate::routes::Page;
+
+#[component]
+pub fn AlertPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id")).unwrap_or_default());
+    move || match id.get().parse::<Id>() {
+        Ok(id) => view! { <Detail id /> }.into_any(),
+        Err(_) => {
+            view! { <NoSuchAlert message="That is not an alert id.".to_owned() /> }.into_any()
+        }
+    }
+}
+
+#[component]
+fn NoSuchAlert(message: String) -> impl IntoView {
+    view! {
+        <section class="page">
+            <EmptyState icon="alert" title="No such alert">
+                <p>{message}" "<a href=Page::Alerts.path()>"All alerts"</a></p>
+            </EmptyState>
+        </section>
+    }
+}
+
+#[component]
+fn Detail(id: Id) -> impl IntoView {
+    let api = use_api();
+    let live = use_live();
+    let alert = RwSignal::new(None::<Alert>);
+    let error = RwSignal::new(None::<AppError>);
+    // The history is always on show here; each load (and each triage step) replaces it.
+    let histories = EventCache::default();
+    let load = move || {
+        spawn_local(async move {
+            match api
+                .call(move |c| async move { c.get_alert(id).await })
+                .await
+            {
+                Ok(AlertDetail { alert: a, events }) => {
+                    histories.0.try_update(|h| h.insert(id, events));
+                    alert.try_set(Some(a));
+                    error.try_set(None);
+                }
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
+            }
+        });
+    };
+    Effect::new(move |_| {
+        live.reload.track();
+        load();
+    });
+    // Someone else's triage step, the source resolving it, an escalation by the timer: the
+    // event carries the alert, but not the history entry it added, so the page asks again.
+    live.subscribe(move |event| {
+        let this_one = event.kind == ALERT_UPDATED
+            && event.data.get("id").and_then(|v| v.as_str()) == Some(id.to_string().as_str());
+        if this_one {
+            load();
+        }
+    });
+    let on_change = Callback::new(move |a: Alert| {
+        alert.try_set(Some(a));
+    });
+    let shown = Signal::derive(move || alert.get().into_iter().collect::<Vec<_>>());
+
+    move || {
+        match (alert.with(Option::is_some), error.get()) {
+        (false, Some(e)) if e.status == Some(404) => {
+            view! { <NoSuchAlert message="It may have been pruned, or the link is mistyped.".to_owned() /> }.into_any()
+        }
+        (false, Some(e)) => view! {
+            <section class="page">
+                <div class="state state-error" role="alert" data-testid="error-state">
+                    <h3>"Could not load this alert"</h3>
+                    <p class="state-body">{e.message}</p>
+                    <button class="button" on:click=move |_| load()>"Try again"</button>
+                </div>
+            </section>
+        }
+        .into_any(),
+        (false, None) => view! { <section class="page"><Loading label="Loading the alert…" /></section> }.into_any(),
+        (true, _) => {
+            let Some(a) = alert.get_untracked() else { return ().into_any() };
+            view! {
+                <section class="page" data-testid="alert-page" data-alert-id=id.to_string()>
+                    <div class="page-header">
+                        <div>
+                            <p class="muted small">
+                                <a href=Page::Alerts.path()>"Alerts"</a>
+                                {a.component.clone().map(|c| view! { " / "<a href=component_path(&c)>{c.clone()}</a> })}
+                            </p>
+                            <h1>{a.name.clone()}</h1>
+                            <p class="subtitle">{format!("{} alert from {}", a.severity.as_str(), a.source)}</p>
+                        </div>
+                    </div>
+                    <AlertList alerts=shown on_change histories />
+                    <div class="grid-2 alert-facts">
+                        {move || alert.get().map(|a| view! { <Facts alert=a /> })}
+                    </div>
+                </section>
+            }
+            .into_any()
+        }
+    }
+    }
+}
+
+/// When and from where, then the source's labels and annotations, all of them.
+#[component]
+fn Facts(alert: Alert) -> impl IntoView {
+    let when = |t: &chrono::DateTime<chrono::Utc>| format!("{} ({})", local_time(t), relative(t));
+    let fact =
+        |label: &'static str, value: String| view! { <div><dt>{label}</dt><dd>{value}</dd></div> };
+    let pairs = |map: &std::collections::BTreeMap<String, String>, testid: &'static str| {
+        if map.is_empty() {
+            return view! { <p class="muted">"None."</p> }.into_any();
+        }
+        view! {
+            <dl class="facts facts-text" data-testid=testid>
+                {map.iter().map(|(k, v)| {
+                    let value = match web_link(v) {
+                        Some(url) => view! {
+                            <a href=url target="_blank" rel="noopener noreferrer">{v.clone()}<Icon name="external" size=12 /></a>
+                        }.into_any(),
+                        None => view! { <span>{v.clone()}</span> }.into_any(),
+                    };
+                    view! { <div><dt class="mono">{k.clone()}</dt><dd>{value}</dd></div> }
+                }).collect_view()}
+            </dl>
+        }
+        .into_any()
+    };
+    view! {
+        <div class="card" data-testid="alert-details">
+            <h2>"Details"</h2>
+            <dl class="facts facts-text">
+                {fact("Source", alert.source.clone())}
+                <div><dt>"Fingerprint"</dt><dd class="mono">{alert.fingerprint.clone()}</dd></div>
+                {fact("Started", when(&alert.starts_at))}
+                {fact("Ended", alert.ends_at.as_ref().map(when).unwrap_or_else(|| "—".into()))}
+                {fact("Received", when(&alert.received_at))}
+                {fact("Last change", when(&alert.updated_at))}
+                {fact("Escalation level", alert.escalation_level.to_string())}
+                {fact("Component", alert.component.clone().unwrap_or_else(|| "none: no component's matchers match its labels".into()))}
+            </dl>
+        </div>
+        <div class="card">
+            <h2>"Labels"</h2>
+            {pairs(&alert.labels, "alert-all-labels")}
+            <h2>"Annotations"</h2>
+            {pairs(&alert.annotations, "alert-annotations")}
+        </div>
+    }
+}
