@@ -12,6 +12,7 @@ mod live;
 mod pages;
 mod routes;
 mod storage;
+mod url_filter;
 
 fn main() {
     // Panics become readable console errors instead of "unreachable executed".

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { openBrowser, startServer } from './harness.mjs';
+import { eventually, openBrowser, startServer } from './harness.mjs';
 
 // A command executor that succeeds except for version v2.
 const CONFIG = `
@@ -127,16 +127,27 @@ test('deploy v1 and v2 to protected production, see v2 fail live, roll back to v
   await cellIn(page, { status: 'succeeded', version: 'v1', kind: 'rollback' }).waitFor();
   await browser.snap('11-overview-rolled-back');
 
-  // The history lists all three, newest first, with the DORA panel above.
-  await page.getByTestId('nav-deployments').click();
+  // The cell's History opens the history filtered to it (the filter is in the URL): all three,
+  // newest first, with the DORA panel above.
+  await page.locator(CELL).getByTestId('cell-history').click();
+  await page.waitForURL((u) => u.pathname === '/deployments' && u.searchParams.get('service') === 'checkout-api'
+    && u.searchParams.get('environment') === 'production');
   const rows = page.getByTestId('deployment-row');
+  const listed = () => rows.evaluateAll((trs) => trs.map((tr) => `${tr.dataset.version}:${tr.dataset.kind}:${tr.dataset.status}`));
   await rows.nth(2).waitFor();
-  assert.deepEqual(
-    await rows.evaluateAll((trs) => trs.map((tr) => `${tr.dataset.version}:${tr.dataset.kind}:${tr.dataset.status}`)),
-    ['v1:rollback:succeeded', 'v2:deploy:failed', 'v1:deploy:succeeded'],
-  );
+  assert.deepEqual(await listed(), ['v1:rollback:succeeded', 'v2:deploy:failed', 'v1:deploy:succeeded']);
+  await eventually(async () => (await page.getByTestId('filter-service').inputValue()) === 'checkout-api', { message: 'the service filter shows the cell' });
+  assert.equal(await page.getByTestId('filter-environment').inputValue(), 'production');
   await page.getByTestId('dora-cfr').waitFor();
   await browser.snap('12-deployments-history');
+  // Narrowing it changes the URL; the nav's plain link shows everything again.
+  await page.getByTestId('filter-status').selectOption('failed');
+  await page.waitForURL((u) => u.searchParams.get('status') === 'failed');
+  await eventually(async () => JSON.stringify(await listed()) === JSON.stringify(['v2:deploy:failed']), { message: 'only the failed deploy' });
+  await page.getByTestId('nav-deployments').click();
+  await page.waitForURL((u) => u.pathname === '/deployments' && u.search === '');
+  await eventually(async () => (await listed()).length === 3, { message: 'all three again' });
+  assert.equal(await page.getByTestId('filter-status').inputValue(), '');
 
   // The audit log has the rollback with its reason.
   await page.getByTestId('nav-audit').click();

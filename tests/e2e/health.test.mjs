@@ -87,6 +87,23 @@ test('a firing Alertmanager alert turns its component red and lands in the feed 
   await page.getByText('No alert matches these filters').waitFor();
   await search.fill('');
   await row.waitFor();
+  // The filter is kept in the URL, so a reload (or a shared link) opens the same feed; a space
+  // typed before a pause stays in the box.
+  await page.getByTestId('alert-filter-severity').selectOption('critical');
+  await search.fill('payments ');
+  await page.waitForURL((u) => u.pathname === '/alerts' && u.searchParams.get('q') === 'payments'
+    && u.searchParams.get('severity') === 'critical');
+  assert.equal(await search.inputValue(), 'payments ');
+  await page.reload();
+  await row.waitFor();
+  assert.equal(await search.inputValue(), 'payments');
+  assert.equal(await page.getByTestId('alert-filter-severity').inputValue(), 'critical');
+  // The nav's plain /alerts clears it again, without a reload.
+  await page.getByTestId('nav-alerts').first().click();
+  await page.waitForURL((u) => u.pathname === '/alerts' && u.search === '');
+  assert.equal(await search.inputValue(), '');
+  assert.equal(await page.getByTestId('alert-filter-severity').inputValue(), '');
+  await row.waitFor();
   await browser.snap('03-alerts-firing');
 
   await row.getByTestId('alert-ack').click();
@@ -127,6 +144,13 @@ test('a firing Alertmanager alert turns its component red and lands in the feed 
   await page.locator('[data-testid="component-page"][data-component="checkout"]').waitFor();
   await page.getByTestId('metrics-not-configured').waitFor();
   await browser.snap('07-component-page');
+  // "All its alerts" opens the feed filtered to the component, resolved ones included.
+  await page.getByTestId('component-all-alerts').click();
+  await page.waitForURL((u) => u.pathname === '/alerts' && u.searchParams.get('component') === 'checkout');
+  await page.locator('[data-testid="alert-row"][data-alert-name="HighErrorRate"][data-state="resolved"]').waitFor();
+  // Its option appears once the component list has loaded.
+  await eventually(async () => (await page.getByTestId('alert-filter-component').inputValue()) === 'checkout',
+    { message: 'the component filter shows checkout' });
 
   // An admin adds a second component in Settings → Catalog; the grid's search finds it.
   await page.getByTestId('nav-settings').first().click();

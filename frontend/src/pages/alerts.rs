@@ -7,6 +7,7 @@ use flightdeck_model::{Alert, AlertEvent, AlertQuery, Id, Role, TriageRequest};
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::params::ParamsMap;
 
 use crate::api::{Api, AppError, use_api};
 use crate::catalog::role_allows;
@@ -23,6 +24,7 @@ use crate::pages::health::{
     status::{ALERT_UPDATED, SeverityBadge, TriageBadge},
 };
 use crate::routes::alert_path;
+use crate::url_filter::{UrlFilter, filter_in_url, param, path_of};
 
 const PAGE: u32 = 50;
 
@@ -59,6 +61,37 @@ impl Filter {
     }
 }
 
+/// `/alerts?state=open&severity=critical&component=…&q=…`.
+impl UrlFilter for Filter {
+    const PATH: &'static str = "/alerts";
+
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("state", self.state.clone()),
+            ("severity", self.severity.clone()),
+            ("component", self.component.clone()),
+            ("q", self.text.clone()),
+        ]
+    }
+
+    fn from_query(query: &ParamsMap) -> Self {
+        Filter {
+            state: param(query, "state"),
+            severity: param(query, "severity"),
+            component: param(query, "component"),
+            text: param(query, "q"),
+        }
+    }
+}
+
+/// The feed filtered to one component's alerts.
+pub fn feed_of_component(slug: &str) -> String {
+    path_of(&Filter {
+        component: slug.to_owned(),
+        ..Filter::default()
+    })
+}
+
 /// What the server's `q` matches, for alerts that arrive live: the text, ignoring case, in the
 /// name or in the labels as stored (their JSON).
 fn mentions(a: &Alert, text: &str) -> bool {
@@ -85,7 +118,18 @@ pub fn AlertsPage() -> impl IntoView {
     let api = use_api();
     let live = use_live();
     let toasts = use_toasts();
-    let filter = RwSignal::new(Filter::default());
+    let filter = filter_in_url::<Filter>();
+    // The box shows the URL's search, but what is typed stays as typed: the filter holds it
+    // trimmed, and writing that back would eat a space the user paused after.
+    let search_box = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        let text = filter.with(|f| f.text.clone());
+        if let Some(input) = search_box.get()
+            && input.value().trim() != text
+        {
+            input.set_value(&text);
+        }
+    });
     let alerts = RwSignal::new(None::<Vec<Alert>>);
     let cursor = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<AppError>);
@@ -240,7 +284,7 @@ pub fn AlertsPage() -> impl IntoView {
                 <label class="field">
                     <span class="field-label">"Search"</span>
                     <input type="search" maxlength="200" placeholder="Name or label, e.g. db-1" data-testid="alert-search"
-                        on:input=on_search />
+                        node_ref=search_box on:input=on_search />
                 </label>
             </div>
             {move || {

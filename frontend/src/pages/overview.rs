@@ -17,7 +17,10 @@ use crate::components::{
 };
 use crate::format::{local_time, relative_to, ticking_now};
 use crate::live::use_live;
-use crate::pages::deployments::dialogs::{DeployPrefill, use_dialogs};
+use crate::pages::deployments::{
+    dialogs::{DeployPrefill, use_dialogs},
+    history_path,
+};
 use crate::routes::{Page, deployment_path};
 
 pub const DEPLOYMENT_UPDATED: &str = "deployment.updated";
@@ -361,25 +364,32 @@ fn MatrixCell(
                     }.into_any()
                 }
             })}
-            {can_deploy.then(|| view! {
-                <div class="cell-actions">
+            <div class="cell-actions">
+                {can_deploy.then(|| view! {
                     <button class="button button-tiny button-ghost" title="Deploy a version here" data-testid="cell-deploy"
                         on:click=move |_| dialogs.open_deploy(DeployPrefill { service: Some(s1.clone()), environment: Some(e1.clone()) })>
                         <Icon name="rocket" size=13 /><span>"Deploy"</span>
                     </button>
-                    <Show when=has_history>
-                        {
-                            let (s2, e2) = (s2.clone(), e2.clone());
-                            view! {
+                })}
+                <Show when=has_history>
+                    {
+                        let (s2, e2) = (s2.clone(), e2.clone());
+                        let history = history_path(&s2, &e2);
+                        view! {
+                            <a class="button button-tiny button-ghost" href=history data-testid="cell-history"
+                                title="Every deployment of this service to this environment">
+                                <Icon name="deploy" size=13 /><span>"History"</span>
+                            </a>
+                            {can_deploy.then(|| view! {
                                 <button class="button button-tiny button-ghost" title="Roll back to the last good version" data-testid="rollback-open"
                                     on:click=move |_| dialogs.open_rollback(&s2, &e2)>
                                     <Icon name="undo" size=13 /><span>"Roll back"</span>
                                 </button>
-                            }
+                            })}
                         }
-                    </Show>
-                </div>
-            })}
+                    }
+                </Show>
+            </div>
         </td>
     }
 }

@@ -9,6 +9,7 @@ pub use detail::DeploymentDetailPage;
 
 use flightdeck_model::{Deployment, DeploymentKind, DeploymentStatus, Role};
 use leptos::prelude::*;
+use leptos_router::params::ParamsMap;
 
 use crate::api::{Api, AppError, use_api};
 use crate::catalog::{role_allows, use_catalog};
@@ -23,6 +24,7 @@ use crate::format::{local_time, relative_to, ticking_now};
 use crate::live::use_live;
 use crate::pages::overview::{DEPLOYMENT_UPDATED, newer};
 use crate::routes::deployment_path;
+use crate::url_filter::{UrlFilter, filter_in_url, param, path_of};
 use dialogs::{DeployPrefill, use_dialogs};
 
 const PAGE_SIZE: &str = "50";
@@ -35,7 +37,10 @@ pub struct Filter {
     pub kind: String,
 }
 
-impl Filter {
+/// `/deployments?service=…&environment=…&status=…&kind=…`, also the API's parameters.
+impl UrlFilter for Filter {
+    const PATH: &'static str = "/deployments";
+
     fn pairs(&self) -> Vec<(&'static str, String)> {
         [
             ("service", &self.service),
@@ -49,6 +54,26 @@ impl Filter {
         .collect()
     }
 
+    fn from_query(query: &ParamsMap) -> Self {
+        Filter {
+            service: param(query, "service"),
+            environment: param(query, "environment"),
+            status: param(query, "status"),
+            kind: param(query, "kind"),
+        }
+    }
+}
+
+/// The history of one service in one environment, as the overview's cells link to it.
+pub fn history_path(service: &str, environment: &str) -> String {
+    path_of(&Filter {
+        service: service.to_owned(),
+        environment: environment.to_owned(),
+        ..Filter::default()
+    })
+}
+
+impl Filter {
     fn matches(&self, d: &Deployment) -> bool {
         (self.service.is_empty() || d.service == self.service)
             && (self.environment.is_empty() || d.environment == self.environment)
@@ -103,7 +128,7 @@ pub fn DeploymentsPage() -> impl IntoView {
     let toasts = use_toasts();
     let dialogs = use_dialogs();
     let can_deploy = role_allows(&api, Role::Deployer);
-    let filter = RwSignal::new(Filter::default());
+    let filter = filter_in_url::<Filter>();
     let rows = RwSignal::new(Vec::<Deployment>::new());
     let cursor = RwSignal::new(None::<String>);
     let loaded = RwSignal::new(None::<Result<(), AppError>>);
@@ -180,13 +205,18 @@ pub fn DeploymentsPage() -> impl IntoView {
         }
     });
 
-    let apply = Callback::new(move |f: Filter| {
-        loaded.set(None);
-        fresh.set(Vec::new());
-        rows.set(Vec::new());
-        cursor.set(None);
-        filter.set(f);
+    // A new filter, from the bar or from the URL (a link, the nav), starts the list over.
+    Effect::new(move |previous: Option<Filter>| {
+        let current = filter.get();
+        if previous.is_some_and(|p| p != current) {
+            loaded.set(None);
+            fresh.set(Vec::new());
+            rows.set(Vec::new());
+            cursor.set(None);
+        }
+        current
     });
+    let apply = Callback::new(move |f: Filter| filter.set(f));
 
     view! {
         <section class="page">
@@ -243,7 +273,7 @@ fn FilterBar(current: RwSignal<Filter>, apply: Callback<Filter>) -> impl IntoVie
         <form class="card filters filters-4" aria-label="Filter deployments" on:submit=|ev| ev.prevent_default()>
             <label class="field">
                 <span class="field-label">"Service"</span>
-                <select data-testid="filter-service" on:change=set(|f, v| f.service = v)>
+                <select data-testid="filter-service" prop:value=move || current.with(|f| f.service.clone()) on:change=set(|f, v| f.service = v)>
                     <option value="">"All services"</option>
                     <For each=move || catalog.services.get() key=|s| s.slug.clone() let:s>
                         <option value=s.slug.clone() selected=current.get_untracked().service == s.slug>{s.name.clone()}</option>
@@ -252,7 +282,7 @@ fn FilterBar(current: RwSignal<Filter>, apply: Callback<Filter>) -> impl IntoVie
             </label>
             <label class="field">
                 <span class="field-label">"Environment"</span>
-                <select data-testid="filter-environment" on:change=set(|f, v| f.environment = v)>
+                <select data-testid="filter-environment" prop:value=move || current.with(|f| f.environment.clone()) on:change=set(|f, v| f.environment = v)>
                     <option value="">"All environments"</option>
                     <For each=move || catalog.environments.get() key=|e| e.slug.clone() let:e>
                         <option value=e.slug.clone() selected=current.get_untracked().environment == e.slug>{e.name.clone()}</option>
@@ -261,7 +291,7 @@ fn FilterBar(current: RwSignal<Filter>, apply: Callback<Filter>) -> impl IntoVie
             </label>
             <label class="field">
                 <span class="field-label">"Status"</span>
-                <select data-testid="filter-status" on:change=set(|f, v| f.status = v)>
+                <select data-testid="filter-status" prop:value=move || current.with(|f| f.status.clone()) on:change=set(|f, v| f.status = v)>
                     <option value="">"Any status"</option>
                     {DeploymentStatus::ALL.into_iter().map(|s| view! {
                         <option value=s.as_str()>{status_label(s)}</option>
@@ -270,7 +300,7 @@ fn FilterBar(current: RwSignal<Filter>, apply: Callback<Filter>) -> impl IntoVie
             </label>
             <label class="field">
                 <span class="field-label">"Kind"</span>
-                <select data-testid="filter-kind" on:change=set(|f, v| f.kind = v)>
+                <select data-testid="filter-kind" prop:value=move || current.with(|f| f.kind.clone()) on:change=set(|f, v| f.kind = v)>
                     <option value="">"Deploys and rollbacks"</option>
                     <option value=kind_str(DeploymentKind::Deploy)>"Deploys"</option>
                     <option value=kind_str(DeploymentKind::Rollback)>"Rollbacks"</option>

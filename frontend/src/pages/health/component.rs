@@ -19,7 +19,7 @@ use crate::components::{
 };
 use crate::format::relative;
 use crate::live::use_live;
-use crate::pages::alerts::{AlertList, upsert};
+use crate::pages::alerts::{AlertList, feed_of_component, upsert};
 use crate::routes::{Page, deployment_path};
 
 #[component]
@@ -156,7 +156,10 @@ fn Detail(slug: String) -> impl IntoView {
                             </div>
                             <SloSection slug=slug.clone() slos=slos.into() on_change=Callback::new(move |_| load()) />
                             <div class="card" data-testid="component-alerts">
-                                <h2>"Live alerts"</h2>
+                                <div class="card-header">
+                                    <h2>"Live alerts"</h2>
+                                    <a class="small" href=feed_of_component(&slug) data-testid="component-all-alerts">"All its alerts"</a>
+                                </div>
                                 {move || if !any_alerts.get() {
                                     view! { <p class="muted">"None firing."</p> }.into_any()
                                 } else {
