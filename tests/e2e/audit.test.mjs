@@ -59,6 +59,18 @@ test('the audit log pages with "Load more", filters, and exports what the filter
   await page.getByTestId('audit-load-more').click();
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid="audit-row"]').length === n, TOKENS);
   await browser.snap('01-filtered');
+  // The filter is in the URL: a reload shows the same view, the form filled in.
+  await page.waitForURL((u) => u.pathname === '/audit' && u.searchParams.get('action') === 'token.create'
+    && u.searchParams.get('actor') === 'admin');
+  await page.reload();
+  await page.waitForFunction(() => {
+    const trs = [...document.querySelectorAll('[data-testid="audit-row"]')];
+    return trs.length === 50 && trs.every((tr) => tr.dataset.action === 'token.create');
+  });
+  assert.equal(await page.getByTestId('audit-filter-action').inputValue(), 'token.create');
+  assert.equal(await page.getByTestId('audit-filter-actor').inputValue(), 'admin');
+  await page.getByTestId('audit-load-more').click();
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="audit-row"]').length === n, TOKENS);
 
   // Exports follow the filter, and contain every matching entry (not one page).
   const csv = await download(page, 'audit-export-csv');
@@ -81,7 +93,8 @@ test('the audit log pages with "Load more", filters, and exports what the filter
   assert.equal(await rows.count(), 0);
   await browser.snap('02-no-match');
 
-  // Clearing the filters brings back the first page of everything.
+  // Clearing the filters brings back the first page of everything, and the bare URL.
   await page.getByTestId('audit-filter-clear').click();
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="audit-row"]').length === 50);
+  await page.waitForURL((u) => u.pathname === '/audit' && u.search === '');
 });

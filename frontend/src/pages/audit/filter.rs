@@ -3,7 +3,10 @@
 
 use flightdeck_model::{AuditEntry, AuditFormat, AuditQuery};
 
+use leptos_router::params::ParamsMap;
+
 use crate::format::parse_local_input;
+use crate::url_filter::{UrlFilter, param};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filter {
@@ -17,6 +20,32 @@ pub struct Filter {
 }
 
 pub const PAGE_SIZE: u32 = 50;
+
+/// `/audit?actor=&action=&target_type=&since=&until=`; the times as the form holds them, in the
+/// viewer's local time.
+impl UrlFilter for Filter {
+    const PATH: &'static str = "/audit";
+
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("actor", self.actor.trim().to_owned()),
+            ("action", self.action.trim().to_owned()),
+            ("target_type", self.target_type.trim().to_owned()),
+            ("since", self.since.clone()),
+            ("until", self.until.clone()),
+        ]
+    }
+
+    fn from_query(query: &ParamsMap) -> Self {
+        Filter {
+            actor: param(query, "actor"),
+            action: param(query, "action"),
+            target_type: param(query, "target_type"),
+            since: param(query, "since"),
+            until: param(query, "until"),
+        }
+    }
+}
 
 fn non_empty(s: &str) -> Option<String> {
     let s = s.trim();

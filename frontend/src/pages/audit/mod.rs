@@ -16,6 +16,7 @@ use crate::components::{
     toast::use_toasts,
 };
 use crate::live::{AUDIT_CREATED, use_live};
+use crate::url_filter::filter_in_url;
 use filter::Filter;
 use table::AuditTable;
 
@@ -45,7 +46,7 @@ pub fn AuditPage() -> impl IntoView {
     let api = use_api();
     let live = use_live();
     let toasts = use_toasts();
-    let filter = RwSignal::new(Filter::default());
+    let filter = filter_in_url::<Filter>();
     // Entries that arrived after the first page was loaded (live or by a top-up).
     let fresh = RwSignal::new(Vec::<AuditEntry>::new());
     // Pages loaded with "Load more", and the cursor after them (None: use the first page's).
@@ -57,12 +58,17 @@ pub fn AuditPage() -> impl IntoView {
         async move { fetch(api, &filter, None).await }
     });
 
-    let apply = move |next: Filter| {
-        fresh.set(Vec::new());
-        more.set(Vec::new());
-        more_cursor.set(None);
-        filter.set(next);
-    };
+    // A new filter, from the form or from the URL (a link, the nav), starts the list over.
+    Effect::new(move |previous: Option<Filter>| {
+        let current = filter.get();
+        if previous.is_some_and(|p| p != current) {
+            fresh.set(Vec::new());
+            more.set(Vec::new());
+            more_cursor.set(None);
+        }
+        current
+    });
+    let apply = move |next: Filter| filter.set(next);
 
     live.subscribe(move |event| {
         if event.kind != AUDIT_CREATED {
@@ -194,18 +200,27 @@ pub fn AuditPage() -> impl IntoView {
 
 #[component]
 fn FilterForm(current: RwSignal<Filter>, apply: Callback<Filter>) -> impl IntoView {
-    let draft = current.get_untracked();
-    let actor = RwSignal::new(draft.actor);
-    let action = RwSignal::new(draft.action);
-    let target_type = RwSignal::new(draft.target_type);
-    let since = RwSignal::new(draft.since);
-    let until = RwSignal::new(draft.until);
+    let actor = RwSignal::new(String::new());
+    let action = RwSignal::new(String::new());
+    let target_type = RwSignal::new(String::new());
+    let since = RwSignal::new(String::new());
+    let until = RwSignal::new(String::new());
+    // The form shows the filter in force: at first (from the URL), and whenever a link or the
+    // nav changes it.
+    Effect::new(move |_| {
+        let f = current.get();
+        actor.set(f.actor);
+        action.set(f.action);
+        target_type.set(f.target_type);
+        since.set(f.since);
+        until.set(f.until);
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         apply.run(Filter {
-            actor: actor.get_untracked(),
-            action: action.get_untracked(),
-            target_type: target_type.get_untracked(),
+            actor: actor.get_untracked().trim().to_owned(),
+            action: action.get_untracked().trim().to_owned(),
+            target_type: target_type.get_untracked().trim().to_owned(),
             since: since.get_untracked(),
             until: until.get_untracked(),
         });
