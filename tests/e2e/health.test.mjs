@@ -222,8 +222,9 @@ test('empty health and alert pages explain how to connect Alertmanager, and a vi
   await row.waitFor();
   assert.deepEqual(await row.getByTestId('alert-label').allTextContents(), ['instance=db-1']);
   assert.equal(await row.getByTestId('alert-runbook').count(), 0, 'no javascript: link');
-  for (const action of ['alert-ack', 'alert-escalate', 'alert-resolve']) {
+  for (const action of ['alert-ack', 'alert-escalate', 'alert-resolve', 'alert-select']) {
     assert.equal(await row.getByTestId(action).count(), 0, `a viewer is not offered ${action}`);
   }
+  assert.equal(await page.getByTestId('alert-bulk').count(), 0, 'a viewer is not offered bulk triage');
   await browser.snap('03-alerts-viewer-dark');
 });

@@ -183,4 +183,26 @@ test('an admin adds and tests a webhook channel, silences an alert and expires t
   await page.goto(`${server.url}/alerts/0190a5d2-0000-7000-8000-000000000000`);
   await page.getByText('No such alert').waitFor();
   await browser.snap('06-no-such-alert');
+
+  // Bulk triage in the feed: pick both alerts; Acknowledge counts only the open one (the other
+  // is acknowledged already), Resolve counts both; resolving records the one note on each.
+  await page.goto(`${server.url}/alerts`);
+  await page.getByTestId('alert-row').nth(1).waitFor();
+  await page.getByTestId('alert-select-all').check();
+  const bulk = page.getByTestId('alert-bulk');
+  await bulk.getByText('2 selected').waitFor();
+  assert.equal(await bulk.getByTestId('alert-bulk-ack').textContent(), 'Acknowledge 1');
+  assert.equal(await bulk.getByTestId('alert-bulk-resolve').textContent(), 'Resolve 2');
+  await bulk.getByTestId('alert-bulk-note').fill('Drill over, both handled');
+  await browser.snap('07-bulk-selected');
+  await bulk.getByTestId('alert-bulk-resolve').click();
+  await page.getByTestId('toast').filter({ hasText: 'Resolved 2 alerts' }).waitFor();
+  await eventually(async () => (await page.locator('[data-testid="alert-row"][data-state="resolved"]').count()) === 2,
+    { message: 'both rows resolved' });
+  await bulk.getByText('Select all').waitFor();
+  assert.equal(await page.getByTestId('alert-select').count(), 0, 'resolved alerts cannot be picked');
+  const feed = await server.request('GET', '/api/v1/alerts', { token: adminToken });
+  assert.deepEqual(feed.body.items.map((a) => [a.state, a.last_note]),
+    [['resolved', 'Drill over, both handled'], ['resolved', 'Drill over, both handled']]);
+  await browser.snap('08-bulk-resolved');
 });

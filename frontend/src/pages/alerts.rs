@@ -1,7 +1,7 @@
 //! The alert feed: newest first, filterable by state, severity and component, paged with
 //! "Load more", live, with triage (acknowledge, escalate, resolve) for operators and up.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use flightdeck_model::{Alert, AlertEvent, AlertQuery, Id, Role, TriageRequest};
 use gloo_timers::future::TimeoutFuture;
@@ -260,6 +260,16 @@ pub fn AlertsPage() -> impl IntoView {
         }
     };
     let shape = Memo::new(move |_| alerts.with(|a| a.as_ref().map(Vec::is_empty)));
+    let can_triage = role_allows(&api, Role::Operator);
+    let selection = Selection::default();
+    // Only what is on screen and still open to triage stays picked: a new filter, a live
+    // resolution or a resolve by someone else drops it.
+    Effect::new(move |_| {
+        let pickable = alerts.with(pickable);
+        if selection.0.with_untracked(|p| !p.is_subset(&pickable)) {
+            selection.0.update(|p| p.retain(|id| pickable.contains(id)));
+        }
+    });
     let on_change = Callback::new(move |a: Alert| {
         alerts.try_update(|l| {
             if let Some(l) = l {
@@ -304,7 +314,8 @@ pub fn AlertsPage() -> impl IntoView {
                         <EmptyState icon="filter" title="No alert matches these filters" />
                     }.into_any(),
                     Some(false) => view! {
-                        <AlertList alerts=Signal::derive(move || alerts.get().unwrap_or_default()) on_change />
+                        {can_triage.then(|| view! { <BulkBar alerts selection on_change /> })}
+                        <AlertList alerts=Signal::derive(move || alerts.get().unwrap_or_default()) on_change selection />
                         {move || cursor.get().is_some().then(|| view! {
                             <div class="load-more">
                                 <button class="button" data-testid="alerts-load-more"
@@ -317,6 +328,127 @@ pub fn AlertsPage() -> impl IntoView {
                 }
             }}
         </section>
+    }
+}
+
+/// The alerts on screen that can still be picked for a bulk step: the unresolved ones.
+fn pickable(list: &Option<Vec<Alert>>) -> HashSet<Id> {
+    list.iter()
+        .flatten()
+        .filter(|a| a.state != flightdeck_model::TriageState::Resolved)
+        .map(|a| a.id)
+        .collect()
+}
+
+/// Acknowledge or resolve the picked alerts in one go, with one note: during a storm, one step
+/// instead of one per alert. Each is still its own triage call, so each gets its own history
+/// entry and audit record; what fails is reported and stays picked.
+#[component]
+fn BulkBar(
+    alerts: RwSignal<Option<Vec<Alert>>>,
+    selection: Selection,
+    on_change: Callback<Alert>,
+) -> impl IntoView {
+    let api = use_api();
+    let toasts = use_toasts();
+    let Selection(picked) = selection;
+    let note = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    // The picked alerts a step applies to: acknowledge only open ones, resolve any unresolved.
+    let targets = move |step: Step| -> Vec<Alert> {
+        let ids = picked.get();
+        alerts.with(|l| {
+            l.iter()
+                .flatten()
+                .filter(|a| ids.contains(&a.id))
+                .filter(|a| match step {
+                    Step::Acknowledge => a.state == flightdeck_model::TriageState::Open,
+                    _ => a.state != flightdeck_model::TriageState::Resolved,
+                })
+                .cloned()
+                .collect()
+        })
+    };
+    let pickable = move || alerts.with(pickable);
+    let all_picked = move || {
+        let all = pickable();
+        !all.is_empty() && picked.with(|p| all.is_subset(p))
+    };
+    let run = move |step: Step| {
+        let chosen = targets(step);
+        if chosen.is_empty() {
+            return;
+        }
+        let text = note.get_untracked().trim().to_owned();
+        busy.set(true);
+        spawn_local(async move {
+            let total = chosen.len();
+            let mut failed = Vec::new();
+            for a in chosen {
+                let body = TriageRequest {
+                    note: (!text.is_empty()).then(|| text.clone()),
+                    target: None,
+                };
+                let id = a.id;
+                match triage(api, a, step, body).await {
+                    Ok((changed, _)) => {
+                        picked.try_update(|p| p.remove(&id));
+                        on_change.try_run(changed);
+                    }
+                    Err(e) => failed.push(e.to_string()),
+                }
+            }
+            busy.try_set(false);
+            let verb = match step {
+                Step::Acknowledge => "Acknowledged",
+                _ => "Resolved",
+            };
+            let done = total - failed.len();
+            let plural = |n: usize| if n == 1 { "alert" } else { "alerts" };
+            match failed.first() {
+                None => {
+                    note.try_set(String::new());
+                    toasts.success(format!("{verb} {done} {}", plural(total)));
+                }
+                Some(first) => toasts.error(format!(
+                    "{verb} {done} of {total} {}; the rest stay selected: {first}",
+                    plural(total)
+                )),
+            }
+        });
+    };
+    let count = move |step: Step| targets(step).len();
+    view! {
+        <div class="card bulk-bar" data-testid="alert-bulk" role="group" aria-label="Triage selected alerts">
+            <label class="bulk-all">
+                <input type="checkbox" data-testid="alert-select-all"
+                    prop:checked=all_picked
+                    prop:disabled=move || pickable().is_empty()
+                    on:change=move |ev| {
+                        if event_target_checked(&ev) { picked.set(pickable()) } else { picked.set(HashSet::new()) }
+                    } />
+                <span>{move || match picked.with(HashSet::len) {
+                    0 => "Select all".to_owned(),
+                    n => format!("{n} selected"),
+                }}</span>
+            </label>
+            {move || (picked.with(|p| !p.is_empty())).then(|| view! {
+                <input type="text" class="bulk-note" maxlength="2000" placeholder="Note for all of them (optional)"
+                    data-testid="alert-bulk-note" bind:value=note />
+                <button class="button button-small" data-testid="alert-bulk-ack"
+                    disabled=move || busy.get() || count(Step::Acknowledge) == 0
+                    on:click=move |_| run(Step::Acknowledge)>
+                    {move || format!("Acknowledge {}", count(Step::Acknowledge))}
+                </button>
+                <button class="button button-small" data-testid="alert-bulk-resolve"
+                    disabled=move || busy.get() || count(Step::Resolve) == 0
+                    on:click=move |_| run(Step::Resolve)>
+                    {move || format!("Resolve {}", count(Step::Resolve))}
+                </button>
+                <button class="button button-small button-ghost" data-testid="alert-bulk-clear"
+                    on:click=move |_| picked.set(HashSet::new())>"Clear"</button>
+            })}
+        </div>
     }
 }
 
@@ -344,9 +476,13 @@ pub fn AlertList(
     alerts: Signal<Vec<Alert>>,
     on_change: Callback<Alert>,
     #[prop(optional)] histories: Option<EventCache>,
+    /// Where rows can be picked for a bulk step (the feed); none: no checkboxes.
+    #[prop(optional)]
+    selection: Option<Selection>,
 ) -> impl IntoView {
     // Histories outlive their rows: a triage step re-keys (re-creates) the row it changed.
     provide_context(histories.unwrap_or_default());
+    provide_context(selection);
     view! {
         <ul class="alert-list">
             <For each=move || alerts.get() key=|a| (a.id, a.updated_at) let(alert)>
@@ -355,6 +491,10 @@ pub fn AlertList(
         </ul>
     }
 }
+
+/// The alerts picked in the feed for a bulk acknowledge or resolve.
+#[derive(Clone, Copy, Default)]
+pub struct Selection(pub RwSignal<HashSet<Id>>);
 
 /// The histories an [`AlertList`] shows, by alert (oldest event first).
 #[derive(Clone, Copy, Default)]
@@ -428,6 +568,9 @@ fn AlertRow(alert: Alert, on_change: Callback<Alert>) -> impl IntoView {
     let api = use_api();
     let toasts = use_toasts();
     let can_triage = role_allows(&api, Role::Operator);
+    let selection = use_context::<Option<Selection>>()
+        .flatten()
+        .filter(|_| can_triage && alert.state != flightdeck_model::TriageState::Resolved);
     let step = RwSignal::new(None::<Step>);
     let note = RwSignal::new(String::new());
     let target = RwSignal::new(String::new());
@@ -522,6 +665,15 @@ fn AlertRow(alert: Alert, on_change: Callback<Alert>) -> impl IntoView {
             data-alert-id=alert.id.to_string()>
             <div class="alert-main">
                 <div class="alert-title">
+                    {selection.map(|Selection(picked)| view! {
+                        <input type="checkbox" class="alert-select" data-testid="alert-select"
+                            aria-label=format!("Select {}", alert.name)
+                            prop:checked=move || picked.with(|p| p.contains(&id))
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                picked.update(|p| { if on { p.insert(id); } else { p.remove(&id); } });
+                            } />
+                    })}
                     <SeverityBadge severity=alert.severity />
                     <a class="alert-name" href=alert_path(alert.id) data-testid="alert-link" title="This alert's page, with its details and history">
                         <strong>{alert.name.clone()}</strong>
