@@ -9,10 +9,12 @@ use leptos_router::{
     params::ParamsMap,
 };
 
+use crate::routes::Page;
+
 /// A filter whose fields are query parameters; an empty value is no parameter.
 pub trait UrlFilter: Clone + PartialEq + Send + Sync + 'static {
-    /// The page's path, without a query.
-    const PATH: &'static str;
+    /// The page whose list it filters (its path, without a query, is the URL's).
+    const PAGE: Page;
     /// The parameters in a stable order, with their values.
     fn pairs(&self) -> Vec<(&'static str, String)>;
     /// The filter a query names; what it does not name is left empty.
@@ -27,7 +29,7 @@ pub fn param(query: &ParamsMap, key: &str) -> String {
         .unwrap_or_default()
 }
 
-/// `PATH?k=v&…` for the filter's non-empty fields; the bare path when there are none.
+/// `<path>?k=v&…` for the filter's non-empty fields; the bare path when there are none.
 pub fn path_of<F: UrlFilter>(filter: &F) -> String {
     let query: Vec<String> = filter
         .pairs()
@@ -36,9 +38,9 @@ pub fn path_of<F: UrlFilter>(filter: &F) -> String {
         .map(|(k, v)| format!("{k}={}", js_sys::encode_uri_component(&v)))
         .collect();
     if query.is_empty() {
-        F::PATH.to_owned()
+        F::PAGE.path().to_owned()
     } else {
-        format!("{}?{}", F::PATH, query.join("&"))
+        format!("{}?{}", F::PAGE.path(), query.join("&"))
     }
 }
 
@@ -50,7 +52,7 @@ pub fn filter_in_url<F: UrlFilter>() -> RwSignal<F> {
     let pathname = use_location().pathname;
     // While the router leaves the page, the URL is already another page's: neither follow it
     // nor write to it then.
-    let here = move || pathname.with_untracked(|p| p == F::PATH);
+    let here = move || pathname.with_untracked(|p| p == F::PAGE.path());
     let filter = RwSignal::new(query.with_untracked(F::from_query));
     Effect::new(move |_| {
         let wanted = query.with(F::from_query);

@@ -23,7 +23,7 @@ use crate::pages::health::{
     component_path,
     status::{ALERT_UPDATED, SeverityBadge, TriageBadge},
 };
-use crate::routes::alert_path;
+use crate::routes::{Page, alert_path};
 use crate::url_filter::{UrlFilter, filter_in_url, param, path_of};
 
 const PAGE: u32 = 50;
@@ -63,7 +63,7 @@ impl Filter {
 
 /// `/alerts?state=open&severity=critical&component=…&q=…`.
 impl UrlFilter for Filter {
-    const PATH: &'static str = "/alerts";
+    const PAGE: Page = Page::Alerts;
 
     fn pairs(&self) -> Vec<(&'static str, String)> {
         vec![

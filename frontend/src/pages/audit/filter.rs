@@ -6,6 +6,7 @@ use flightdeck_model::{AuditEntry, AuditFormat, AuditQuery};
 use leptos_router::params::ParamsMap;
 
 use crate::format::parse_local_input;
+use crate::routes::Page;
 use crate::url_filter::{UrlFilter, param};
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -24,7 +25,7 @@ pub const PAGE_SIZE: u32 = 50;
 /// `/audit?actor=&action=&target_type=&since=&until=`; the times as the form holds them, in the
 /// viewer's local time.
 impl UrlFilter for Filter {
-    const PATH: &'static str = "/audit";
+    const PAGE: Page = Page::Audit;
 
     fn pairs(&self) -> Vec<(&'static str, String)> {
         vec![

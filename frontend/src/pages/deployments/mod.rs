@@ -23,7 +23,7 @@ use crate::components::{
 use crate::format::{local_time, relative_to, ticking_now};
 use crate::live::use_live;
 use crate::pages::overview::{DEPLOYMENT_UPDATED, newer};
-use crate::routes::deployment_path;
+use crate::routes::{Page, deployment_path};
 use crate::url_filter::{UrlFilter, filter_in_url, param, path_of};
 use dialogs::{DeployPrefill, use_dialogs};
 
@@ -39,7 +39,7 @@ pub struct Filter {
 
 /// `/deployments?service=…&environment=…&status=…&kind=…`, also the API's parameters.
 impl UrlFilter for Filter {
-    const PATH: &'static str = "/deployments";
+    const PAGE: Page = Page::Deployments;
 
     fn pairs(&self) -> Vec<(&'static str, String)> {
         [
