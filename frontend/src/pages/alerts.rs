@@ -331,11 +331,16 @@ pub fn AlertsPage() -> impl IntoView {
     }
 }
 
-/// The alerts on screen that can still be picked for a bulk step: the unresolved ones.
+/// Whether triage (and so a bulk pick) still applies: the alert is not resolved.
+fn open_to_triage(a: &Alert) -> bool {
+    a.state != flightdeck_model::TriageState::Resolved
+}
+
+/// The alerts on screen that can still be picked for a bulk step.
 fn pickable(list: &Option<Vec<Alert>>) -> HashSet<Id> {
     list.iter()
         .flatten()
-        .filter(|a| a.state != flightdeck_model::TriageState::Resolved)
+        .filter(|a| open_to_triage(a))
         .map(|a| a.id)
         .collect()
 }
@@ -363,7 +368,7 @@ fn BulkBar(
                 .filter(|a| ids.contains(&a.id))
                 .filter(|a| match step {
                     Step::Acknowledge => a.state == flightdeck_model::TriageState::Open,
-                    _ => a.state != flightdeck_model::TriageState::Resolved,
+                    _ => open_to_triage(a),
                 })
                 .cloned()
                 .collect()
@@ -533,7 +538,7 @@ async fn triage(
 }
 
 /// The alert's runbook, from the `runbook_url` annotation Prometheus rules conventionally carry.
-pub(crate) fn runbook_url(alert: &Alert) -> Option<String> {
+fn runbook_url(alert: &Alert) -> Option<String> {
     alert
         .annotations
         .get("runbook_url")
@@ -570,7 +575,7 @@ fn AlertRow(alert: Alert, on_change: Callback<Alert>) -> impl IntoView {
     let can_triage = role_allows(&api, Role::Operator);
     let selection = use_context::<Option<Selection>>()
         .flatten()
-        .filter(|_| can_triage && alert.state != flightdeck_model::TriageState::Resolved);
+        .filter(|_| can_triage && open_to_triage(&alert));
     let step = RwSignal::new(None::<Step>);
     let note = RwSignal::new(String::new());
     let target = RwSignal::new(String::new());

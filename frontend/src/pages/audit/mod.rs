@@ -68,7 +68,6 @@ pub fn AuditPage() -> impl IntoView {
         }
         current
     });
-    let apply = move |next: Filter| filter.set(next);
 
     live.subscribe(move |event| {
         if event.kind != AUDIT_CREATED {
@@ -159,7 +158,7 @@ pub fn AuditPage() -> impl IntoView {
                     <Icon name="download" />"JSON lines"
                 </button>
             </PageHeader>
-            <FilterForm current=filter apply=Callback::new(apply) />
+            <FilterForm current=filter />
             <div class="card card-flush">
                 <Transition fallback=|| view! { <Loading label="Loading the audit log…" /> }>
                     <ErrorBoundary fallback=move |errors| view! {
@@ -198,8 +197,10 @@ pub fn AuditPage() -> impl IntoView {
     }
 }
 
+/// Edits a draft of the page's filter and sets it on Apply; the page starts its list over when
+/// it changes.
 #[component]
-fn FilterForm(current: RwSignal<Filter>, apply: Callback<Filter>) -> impl IntoView {
+fn FilterForm(current: RwSignal<Filter>) -> impl IntoView {
     let actor = RwSignal::new(String::new());
     let action = RwSignal::new(String::new());
     let target_type = RwSignal::new(String::new());
@@ -217,7 +218,7 @@ fn FilterForm(current: RwSignal<Filter>, apply: Callback<Filter>) -> impl IntoVi
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        apply.run(Filter {
+        current.set(Filter {
             actor: actor.get_untracked().trim().to_owned(),
             action: action.get_untracked().trim().to_owned(),
             target_type: target_type.get_untracked().trim().to_owned(),
@@ -229,7 +230,7 @@ fn FilterForm(current: RwSignal<Filter>, apply: Callback<Filter>) -> impl IntoVi
         for s in [actor, action, target_type, since, until] {
             s.set(String::new());
         }
-        apply.run(Filter::default());
+        current.set(Filter::default());
     };
     view! {
         <form class="card filters" on:submit=submit aria-label="Filter the audit log">

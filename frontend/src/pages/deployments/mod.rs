@@ -216,7 +216,6 @@ pub fn DeploymentsPage() -> impl IntoView {
         }
         current
     });
-    let apply = Callback::new(move |f: Filter| filter.set(f));
 
     view! {
         <section class="page">
@@ -231,7 +230,7 @@ pub fn DeploymentsPage() -> impl IntoView {
                     </button>
                 })}
             </PageHeader>
-            <FilterBar current=filter apply />
+            <FilterBar current=filter />
             <dora::DoraPanel filter finished />
             <div class="card card-flush">
                 {move || match loaded.get() {
@@ -259,14 +258,15 @@ pub fn DeploymentsPage() -> impl IntoView {
     }
 }
 
+/// Writes the page's filter; the page starts its list over when it changes.
 #[component]
-fn FilterBar(current: RwSignal<Filter>, apply: Callback<Filter>) -> impl IntoView {
+fn FilterBar(current: RwSignal<Filter>) -> impl IntoView {
     let catalog = use_catalog();
     let set = move |field: fn(&mut Filter, String)| {
         move |ev: leptos::ev::Event| {
             let mut f = current.get_untracked();
             field(&mut f, event_target_value(&ev));
-            apply.run(f);
+            current.set(f);
         }
     };
     view! {
