@@ -1,6 +1,6 @@
 //! Human-readable times. Everything on the wire is UTC; people read their local time.
 
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Local, Timelike, Utc};
 use flightdeck_model::Timestamp;
 
 /// `2026-11-25 14:03:07` in the browser's time zone.
@@ -53,6 +53,18 @@ pub fn parse_local_input(value: &str) -> Option<Timestamp> {
         .and_local_timezone(Local)
         .earliest()
         .map(|t| t.with_timezone(&Utc))
+}
+
+/// The value an `<input type="datetime-local">` shows for `at`, in local time (to the minute,
+/// with seconds only when there are any); the inverse of [`parse_local_input`].
+pub fn local_input(at: &Timestamp) -> String {
+    let local = at.with_timezone(&Local);
+    let format = if local.second() == 0 {
+        "%Y-%m-%dT%H:%M"
+    } else {
+        "%Y-%m-%dT%H:%M:%S"
+    };
+    local.format(format).to_string()
 }
 
 /// The current time, moving every 15 s while the calling component lives, so "3 min ago"

@@ -13,7 +13,7 @@ use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::Api;
+use crate::api::{Api, AppError};
 
 /// The event every audit entry produces; lists refetch on the ones about their objects.
 pub const AUDIT_CREATED: &str = "audit.created";
@@ -152,6 +152,43 @@ impl Live {
             }
         });
         changes
+    }
+
+    /// A page's load: runs `fetch` now and again on every [`Live::reload`] (reconnect, resync,
+    /// polling tick), handing each answer to `apply`. The latest failure stays in the returned
+    /// signal until a load succeeds, so a page keeps showing what it had with the error beside
+    /// it. The returned function loads again: "Try again", or an event about the page's subject.
+    pub fn keep_loaded<T, Fut, Fetch, Apply>(
+        self,
+        fetch: Fetch,
+        apply: Apply,
+    ) -> (RwSignal<Option<AppError>>, impl Fn() + Copy + 'static)
+    where
+        T: 'static,
+        Fut: Future<Output = Result<T, AppError>> + 'static,
+        Fetch: Fn() -> Fut + Copy + 'static,
+        Apply: Fn(T) + Copy + 'static,
+    {
+        let error = RwSignal::new(None::<AppError>);
+        let load = move || {
+            spawn_local(async move {
+                match fetch().await {
+                    Ok(value) => {
+                        apply(value);
+                        error.try_set(None);
+                    }
+                    Err(e) => {
+                        error.try_set(Some(e));
+                    }
+                }
+            });
+        };
+        let reload = self.reload;
+        Effect::new(move |_| {
+            reload.track();
+            load();
+        });
+        (error, load)
     }
 
     fn dispatch(&self, event: &LiveEvent) {

@@ -9,12 +9,6 @@ import { openBrowser, startServer } from './harness.mjs';
 
 const TOKENS = 60; // more than one page (50)
 
-/** `YYYY-MM-DDTHH:MM` in local time, as an <input type="datetime-local"> takes it. */
-function localInput(date) {
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
-}
-
 async function download(page, testId) {
   const [file] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testId).click()]);
   return { name: file.suggestedFilename(), text: await readFile(await file.path(), 'utf8') };
@@ -27,7 +21,8 @@ test('the audit log pages with "Load more", filters, and exports what the filter
     const res = await server.request('POST', '/api/v1/tokens', { token: admin.access_token, json: { name: `batch-${i}` } });
     assert.equal(res.status, 201);
   }
-  const browser = await openBrowser(t);
+  // A viewer east of UTC (no daylight saving), so times in the URL and in the form differ.
+  const browser = await openBrowser(t, { timezoneId: 'Asia/Kolkata' });
   const { page } = browser;
   page.setDefaultTimeout(15_000);
   const rows = page.getByTestId('audit-row');
@@ -86,11 +81,16 @@ test('the audit log pages with "Load more", filters, and exports what the filter
   assert.ok(entries.every((e) => e.action === 'token.create' && e.actor === 'admin'));
   await page.getByTestId('toast').filter({ hasText: 'Export downloaded' }).first().waitFor();
 
-  // A time window with nothing in it says so.
-  await page.getByTestId('audit-filter-since').fill(localInput(new Date(Date.now() + 24 * 3600_000)));
+  // A time window with nothing in it says so. The form reads the viewer's local time (here
+  // UTC+05:30); the URL carries UTC, so a shared link means the same window anywhere.
+  await page.getByTestId('audit-filter-until').fill('2026-01-02T09:30');
   await page.getByTestId('audit-filter-apply').click();
   await page.getByText('No entries match these filters').waitFor();
   assert.equal(await rows.count(), 0);
+  await page.waitForURL((u) => u.searchParams.get('until') === '2026-01-02T04:00:00Z');
+  await page.reload();
+  await page.getByText('No entries match these filters').waitFor();
+  assert.equal(await page.getByTestId('audit-filter-until').inputValue(), '2026-01-02T09:30');
   await browser.snap('02-no-match');
 
   // Clearing the filters brings back the first page of everything, and the bare URL.

@@ -274,6 +274,12 @@ test('the component page charts real Prometheus data with deploy and alert marke
   await lines.first().getByText('payment provider timed out after 5000 ms').waitFor();
   await lines.first().locator('summary').click();
   await lines.first().getByText('checkout-7d9f8c6b5-x2x8q').waitFor();
+  // Nested ECS objects read as dotted fields, as in Kibana, not as JSON.
+  const fields = await lines.first().locator('[data-testid="log-field"]').evaluateAll((els) => Object.fromEntries(els.map((e) => [e.dataset.field, e.querySelector('dd').textContent])));
+  assert.equal(fields['host.name'], 'checkout-7d9f8c6b5-x2x8q', JSON.stringify(fields));
+  assert.equal(fields['service.version'], '1.42.0', JSON.stringify(fields));
+  assert.equal(fields['log.logger'], 'checkout.payments', JSON.stringify(fields));
+  assert.ok(!('log' in fields) && !('service' in fields), `no JSON blobs: ${JSON.stringify(fields)}`);
   assert.ok(searches.length >= 1, 'the server searched OpenSearch');
   assert.match(JSON.stringify(searches[0]), /checkout-api/, 'the search selects the linked service');
 

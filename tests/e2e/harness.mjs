@@ -186,11 +186,12 @@ export async function startServer(t, { env = {}, config } = {}) {
 }
 
 /**
- * Opens Chromium with a fresh profile and one page at 1440×900. The test fails when the page
+ * Opens Chromium with a fresh profile and one page at 1440×900 (in `timezoneId`, an IANA zone,
+ * when given; else the machine's). The test fails when the page
  * logs a console error, throws, or a request fails or answers ≥ 400 — unless the test declared
  * that response with `browser.expectHttpError(status, pathPrefix)`.
  */
-export async function openBrowser(t, { viewport = { width: 1440, height: 900 }, colorScheme = 'light' } = {}) {
+export async function openBrowser(t, { viewport = { width: 1440, height: 900 }, colorScheme = 'light', timezoneId } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'fd-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM_BIN ?? '/usr/bin/chromium',
@@ -198,6 +199,7 @@ export async function openBrowser(t, { viewport = { width: 1440, height: 900 }, 
     args: CHROMIUM_ARGS,
     viewport,
     colorScheme,
+    timezoneId,
     acceptDownloads: true,
   });
   const page = context.pages()[0] ?? (await context.newPage());

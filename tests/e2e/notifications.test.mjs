@@ -173,11 +173,24 @@ test('an admin adds and tests a webhook channel, silences an alert and expires t
   await alertPage.getByTestId('alert-ack-submit').click();
   await alertPage.locator('[data-testid="alert-row"][data-state="acknowledged"]').waitFor();
   await alertPage.locator('[data-testid="alert-events"] li').filter({ hasText: 'Pruning the WAL archive' }).waitFor();
+  // Here the history is always on show: there is no toggle to hide it.
+  assert.equal(await alertPage.getByTestId('alert-history').count(), 0, 'no History toggle on the alert page');
   await browser.snap('05-alert-page');
 
   // The feed's alert names lead to the same page; an id nothing has is explained.
   await page.goto(`${server.url}/alerts`);
-  await page.locator('[data-testid="alert-row"][data-alert-name="DiskAlmostFull"]').getByTestId('alert-link').click();
+  // In the feed the history is a toggle that says what it does.
+  const feedRow = page.locator('[data-testid="alert-row"][data-alert-name="DiskAlmostFull"]');
+  const toggle = feedRow.getByTestId('alert-history');
+  assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+  await toggle.click();
+  await feedRow.locator('[data-testid="alert-events"] li').filter({ hasText: 'Pruning the WAL archive' }).waitFor();
+  assert.equal(await toggle.textContent(), 'Hide history');
+  assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+  await toggle.click();
+  await feedRow.getByTestId('alert-events').waitFor({ state: 'detached' });
+  assert.equal(await toggle.textContent(), 'History');
+  await feedRow.getByTestId('alert-link').click();
   await alertPage.waitFor();
   browser.expectHttpError(404, '/api/v1/alerts/');
   await page.goto(`${server.url}/alerts/0190a5d2-0000-7000-8000-000000000000`);

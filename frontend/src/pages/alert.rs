@@ -4,10 +4,9 @@
 
 use flightdeck_model::{Alert, AlertDetail, Id};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::{AppError, use_api};
+use crate::api::use_api;
 use crate::components::{
     icons::Icon,
     states::{EmptyState, Loading},
@@ -46,30 +45,18 @@ fn Detail(id: Id) -> impl IntoView {
     let api = use_api();
     let live = use_live();
     let alert = RwSignal::new(None::<Alert>);
-    let error = RwSignal::new(None::<AppError>);
     // The history is always on show here; each load (and each triage step) replaces it.
     let histories = EventCache::default();
-    let load = move || {
-        spawn_local(async move {
-            match api
-                .call(move |c| async move { c.get_alert(id).await })
+    let (error, load) = live.keep_loaded(
+        move || async move {
+            api.call(move |c| async move { c.get_alert(id).await })
                 .await
-            {
-                Ok(AlertDetail { alert: a, events }) => {
-                    histories.0.try_update(|h| h.insert(id, events));
-                    alert.try_set(Some(a));
-                    error.try_set(None);
-                }
-                Err(e) => {
-                    error.try_set(Some(e));
-                }
-            }
-        });
-    };
-    Effect::new(move |_| {
-        live.reload.track();
-        load();
-    });
+        },
+        move |AlertDetail { alert: a, events }| {
+            histories.0.try_update(|h| h.insert(id, events));
+            alert.try_set(Some(a));
+        },
+    );
     // Someone else's triage step, the source resolving it, an escalation by the timer: the
     // event carries the alert, but not the history entry it added, so the page asks again.
     live.subscribe(move |event| {
@@ -114,7 +101,7 @@ fn Detail(id: Id) -> impl IntoView {
                             <p class="subtitle">{format!("{} alert from {}", a.severity.as_str(), a.source)}</p>
                         </div>
                     </div>
-                    <AlertList alerts=shown on_change histories />
+                    <AlertList alerts=shown on_change histories history_pinned=true />
                     <div class="grid-2 alert-facts">
                         {move || alert.get().map(|a| view! { <Facts alert=a /> })}
                     </div>

@@ -484,10 +484,14 @@ pub fn AlertList(
     /// Where rows can be picked for a bulk step (the feed); none: no checkboxes.
     #[prop(optional)]
     selection: Option<Selection>,
+    /// The page keeps `histories` filled and on show (the alert's own page): no History toggle.
+    #[prop(optional)]
+    history_pinned: bool,
 ) -> impl IntoView {
     // Histories outlive their rows: a triage step re-keys (re-creates) the row it changed.
     provide_context(histories.unwrap_or_default());
     provide_context(selection);
+    provide_context(HistoryPinned(history_pinned));
     view! {
         <ul class="alert-list">
             <For each=move || alerts.get() key=|a| (a.id, a.updated_at) let(alert)>
@@ -500,6 +504,10 @@ pub fn AlertList(
 /// The alerts picked in the feed for a bulk acknowledge or resolve.
 #[derive(Clone, Copy, Default)]
 pub struct Selection(pub RwSignal<HashSet<Id>>);
+
+/// Whether an [`AlertList`]'s histories are always on show (see `history_pinned`).
+#[derive(Clone, Copy)]
+struct HistoryPinned(bool);
 
 /// The histories an [`AlertList`] shows, by alert (oldest event first).
 #[derive(Clone, Copy, Default)]
@@ -581,6 +589,7 @@ fn AlertRow(alert: Alert, on_change: Callback<Alert>) -> impl IntoView {
     let target = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let cache = expect_context::<EventCache>().0;
+    let HistoryPinned(pinned) = expect_context::<HistoryPinned>();
     let id = alert.id;
     let events = Signal::derive(move || cache.with(|c| c.get(&id).cloned()));
     let set_events = move |evs: Option<Vec<AlertEvent>>| {
@@ -727,7 +736,12 @@ fn AlertRow(alert: Alert, on_change: Callback<Alert>) -> impl IntoView {
                 })}
             </div>
             <div class="alert-actions">
-                <button class="button button-small button-ghost" on:click=show_history data-testid="alert-history">"History"</button>
+                {(!pinned).then(|| view! {
+                    <button class="button button-small button-ghost" on:click=show_history data-testid="alert-history"
+                        aria-expanded=move || events.with(|e| e.is_some()).to_string()>
+                        {move || if events.with(Option::is_some) { "Hide history" } else { "History" }}
+                    </button>
+                })}
                 {(can_triage && state == flightdeck_model::TriageState::Open).then(|| view! {
                     <button class="button button-small" data-testid="alert-ack" on:click=open_step(Step::Acknowledge)>"Acknowledge"</button>
                 })}

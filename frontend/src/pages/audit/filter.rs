@@ -1,11 +1,12 @@
 //! The audit filter: what the form holds, the query it sends, and the same test applied to
 //! entries that arrive live (so a filtered view only grows with matching rows).
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use flightdeck_model::{AuditEntry, AuditFormat, AuditQuery};
 
 use leptos_router::params::ParamsMap;
 
-use crate::format::parse_local_input;
+use crate::format::{local_input, parse_local_input};
 use crate::routes::Page;
 use crate::url_filter::{UrlFilter, param};
 
@@ -22,8 +23,9 @@ pub struct Filter {
 
 pub const PAGE_SIZE: u32 = 50;
 
-/// `/audit?actor=&action=&target_type=&since=&until=`; the times as the form holds them, in the
-/// viewer's local time.
+/// `/audit?actor=&action=&target_type=&since=&until=`. The times go in UTC (RFC 3339, as the API
+/// takes them), so a shared link means the same window to a colleague in another time zone;
+/// the form shows them in the viewer's local time.
 impl UrlFilter for Filter {
     const PAGE: Page = Page::Audit;
 
@@ -32,8 +34,8 @@ impl UrlFilter for Filter {
             ("actor", self.actor.trim().to_owned()),
             ("action", self.action.trim().to_owned()),
             ("target_type", self.target_type.trim().to_owned()),
-            ("since", self.since.clone()),
-            ("until", self.until.clone()),
+            ("since", url_time(&self.since)),
+            ("until", url_time(&self.until)),
         ]
     }
 
@@ -42,9 +44,26 @@ impl UrlFilter for Filter {
             actor: param(query, "actor"),
             action: param(query, "action"),
             target_type: param(query, "target_type"),
-            since: param(query, "since"),
-            until: param(query, "until"),
+            since: input_time(param(query, "since")),
+            until: input_time(param(query, "until")),
         }
+    }
+}
+
+/// A form time (local) as the URL carries it: UTC, to the second. Left as typed when it is not
+/// a time, so the form keeps showing what the URL says.
+fn url_time(input: &str) -> String {
+    parse_local_input(input)
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+        .unwrap_or_else(|| input.trim().to_owned())
+}
+
+/// A URL time as the form shows it: RFC 3339 in local time; anything else (a link from before
+/// times went in UTC carries local form values) as it is.
+fn input_time(value: String) -> String {
+    match DateTime::parse_from_rfc3339(&value) {
+        Ok(t) => local_input(&t.with_timezone(&Utc)),
+        Err(_) => value,
     }
 }
 

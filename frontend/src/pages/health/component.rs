@@ -4,7 +4,6 @@
 
 use flightdeck_model::{Alert, ComponentDetail, Slo};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
 
 use super::component_path;
@@ -46,34 +45,22 @@ fn Detail(slug: String) -> impl IntoView {
     let api = use_api();
     let live = use_live();
     let detail = RwSignal::new(None::<ComponentDetail>);
-    let error = RwSignal::new(None::<AppError>);
     let alerts = RwSignal::new(Vec::<Alert>::new());
     let key = StoredValue::new(slug.clone());
-    let load = move || {
-        let slug = key.get_value();
-        spawn_local(async move {
-            let result = api
-                .call(move |c| {
-                    let slug = slug.clone();
-                    async move { c.get_component(&slug).await }
-                })
-                .await;
-            match result {
-                Ok(d) => {
-                    alerts.try_set(d.alerts.clone());
-                    detail.try_set(Some(d));
-                    error.try_set(None);
-                }
-                Err(e) => {
-                    error.try_set(Some(e));
-                }
-            }
-        });
-    };
-    Effect::new(move |_| {
-        live.reload.track();
-        load();
-    });
+    let (error, load) = live.keep_loaded(
+        move || async move {
+            let slug = key.get_value();
+            api.call(move |c| {
+                let slug = slug.clone();
+                async move { c.get_component(&slug).await }
+            })
+            .await
+        },
+        move |d: ComponentDetail| {
+            alerts.try_set(d.alerts.clone());
+            detail.try_set(Some(d));
+        },
+    );
     live.subscribe(move |event| {
         let mine = key.with_value(|s| {
             event

@@ -1,9 +1,12 @@
 //! A component's recent log lines from the log store, newest first, coloured by level, with
 //! their other fields behind a disclosure and older pages on demand.
 
+use std::collections::BTreeMap;
+
 use flightdeck_model::{ComponentLogLine, LogsQuery};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use serde_json::Value;
 
 use crate::api::{AppError, use_api};
 use crate::format::local_time;
@@ -155,7 +158,7 @@ pub fn LogPanel(slug: String) -> impl IntoView {
 fn LogLineRow(line: ComponentLogLine) -> impl IntoView {
     let level = level_class(line.level.as_deref());
     let shown_level = line.level.clone().unwrap_or_else(|| "—".into());
-    let fields = line.fields;
+    let fields = flatten(line.fields);
     let has_fields = !fields.is_empty();
     view! {
         <li class=format!("log-line log-{level}") data-testid="log-line" data-level=level>
@@ -168,12 +171,8 @@ fn LogLineRow(line: ComponentLogLine) -> impl IntoView {
                 {if has_fields {
                     view! {
                         <dl class="log-fields">
-                            {fields.into_iter().map(|(k, v)| {
-                                let v = match v {
-                                    serde_json::Value::String(s) => s,
-                                    other => other.to_string(),
-                                };
-                                view! { <div><dt class="mono">{k}</dt><dd class="mono">{v}</dd></div> }
+                            {fields.into_iter().map(|(k, v)| view! {
+                                <div data-testid="log-field" data-field=k.clone()><dt class="mono">{k.clone()}</dt><dd class="mono">{v}</dd></div>
                             }).collect_view()}
                         </dl>
                     }.into_any()
@@ -183,4 +182,30 @@ fn LogLineRow(line: ComponentLogLine) -> impl IntoView {
             </details>
         </li>
     }
+}
+
+/// A document's fields as Kibana's Discover lists them: nested objects become dotted keys
+/// (`service.name`, `log.level`), so ECS-shaped logs read field by field instead of as JSON
+/// blobs. Arrays and scalars are leaves; strings are shown without quotes.
+fn flatten(fields: BTreeMap<String, Value>) -> BTreeMap<String, String> {
+    fn walk(key: String, value: Value, out: &mut BTreeMap<String, String>) {
+        match value {
+            Value::Object(map) if !map.is_empty() => {
+                for (k, v) in map {
+                    walk(format!("{key}.{k}"), v, out);
+                }
+            }
+            Value::String(s) => {
+                out.insert(key, s);
+            }
+            other => {
+                out.insert(key, other.to_string());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (k, v) in fields {
+        walk(k, v, &mut out);
+    }
+    out
 }

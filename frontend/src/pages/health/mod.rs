@@ -10,11 +10,10 @@ pub mod status;
 
 use std::collections::BTreeMap;
 
-use flightdeck_model::{ComponentStatus, ComponentStatusChanged, ComponentSummary};
+use flightdeck_model::{ComponentStatus, ComponentStatusChanged, ComponentSummary, HealthGrid};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
-use crate::api::{AppError, use_api};
+use crate::api::use_api;
 use crate::components::{
     layout::PageHeader,
     states::{EmptyState, Loading},
@@ -33,28 +32,15 @@ pub fn HealthPage() -> impl IntoView {
     let api = use_api();
     let live = use_live();
     let components = RwSignal::new(None::<Vec<ComponentSummary>>);
-    let error = RwSignal::new(None::<AppError>);
     let status_filter = RwSignal::new(None::<ComponentStatus>);
     let search = RwSignal::new(String::new());
 
-    let load = move || {
-        spawn_local(async move {
-            match api.call(|c| async move { c.health().await }).await {
-                Ok(grid) => {
-                    components.try_set(Some(grid.components));
-                    error.try_set(None);
-                }
-                Err(e) => {
-                    error.try_set(Some(e));
-                }
-            }
-        });
-    };
-    // Loads at first, then after every reconnect, resync or polling tick.
-    Effect::new(move |_| {
-        live.reload.track();
-        load();
-    });
+    let (error, load) = live.keep_loaded(
+        move || async move { api.call(|c| async move { c.health().await }).await },
+        move |grid: HealthGrid| {
+            components.try_set(Some(grid.components));
+        },
+    );
     live.subscribe(move |event| {
         if event.kind == STATUS_CHANGED {
             if let Ok(change) = serde_json::from_value::<ComponentStatusChanged>(event.data.clone())

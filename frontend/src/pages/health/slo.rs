@@ -381,26 +381,14 @@ pub fn SlosPage() -> impl IntoView {
     let api = use_api();
     let live = use_live();
     let slos = RwSignal::new(None::<Vec<Slo>>);
-    let error = RwSignal::new(None::<AppError>);
-    let load = move || {
-        spawn_local(async move {
-            match api.call(|c| async move { c.list_slos().await }).await {
-                Ok(page) => {
-                    let mut items = page.items;
-                    sort_by_budget(&mut items);
-                    slos.try_set(Some(items));
-                    error.try_set(None);
-                }
-                Err(e) => {
-                    error.try_set(Some(e));
-                }
-            }
-        });
-    };
-    Effect::new(move |_| {
-        live.reload.track();
-        load();
-    });
+    let (error, load) = live.keep_loaded(
+        move || async move { api.call(|c| async move { c.list_slos().await }).await },
+        move |page: flightdeck_model::Page<Slo>| {
+            let mut items = page.items;
+            sort_by_budget(&mut items);
+            slos.try_set(Some(items));
+        },
+    );
     live.subscribe(move |event| {
         if event.kind == SLO_UPDATED {
             match serde_json::from_value::<Slo>(event.data.clone()) {
