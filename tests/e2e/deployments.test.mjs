@@ -138,7 +138,9 @@ test('deploy v1 and v2 to protected production, see v2 fail live, roll back to v
   assert.deepEqual(await listed(), ['v1:rollback:succeeded', 'v2:deploy:failed', 'v1:deploy:succeeded']);
   await eventually(async () => (await page.getByTestId('filter-service').inputValue()) === 'checkout-api', { message: 'the service filter shows the cell' });
   assert.equal(await page.getByTestId('filter-environment').inputValue(), 'production');
-  await page.getByTestId('dora-cfr').waitFor();
+  // Only v2 failed: the rollback restored the v1 still running, which makes v1 no bad change.
+  await page.getByTestId('dora-cfr').locator('.dora-value').getByText('33 %').waitFor();
+  assert.match(await page.getByTestId('dora-cfr').locator('.dora-note').textContent(), /^1 failed/);
   await browser.snap('12-deployments-history');
   // Narrowing it changes the URL; the nav's plain link shows everything again.
   await page.getByTestId('filter-status').selectOption('failed');

@@ -4,9 +4,11 @@
 //! The rules, where DORA leaves room:
 //! - A deployment belongs to the period when it *finished* in `[since, until)`.
 //! - A **failed change** is a deployment that failed or timed out, or one that succeeded and then
-//!   turned out bad: it was marked bad, or a rollback (not cancelled) was created on its target
-//!   while it was the target's current deployment. A rolled-back deployment therefore counts in
-//!   both `succeeded` (it did deploy) and `failed` (it was a bad change).
+//!   turned out bad: it was marked bad, or a rollback (not cancelled) away from it was created on
+//!   its target while it was the target's current deployment. A rolled-back deployment therefore
+//!   counts in both `succeeded` (it did deploy) and `failed` (it was a bad change). A rollback
+//!   that restores the current deployment's own version (after a failed deploy, the version still
+//!   running) rolls nothing back: the failed deploy is the failed change, counted once.
 //! - **Change failure rate** = failed changes / finished changes, where cancelled deployments are
 //!   not changes: most are cancelled before they touch anything, and counting them would make
 //!   the rate look better the more deploys people abandon.
@@ -106,6 +108,9 @@ fn is_failed_change(d: &Deployment, history: &[&Deployment]) -> bool {
                     r.kind == DeploymentKind::Rollback
                         && r.status != DeploymentStatus::Cancelled
                         && r.id != d.id
+                        // Restoring what already runs replaces nothing.
+                        && r.rollback_to != Some(d.id)
+                        && r.version != d.version
                         && current_at(history, r.created_at).is_some_and(|c| c.id == d.id)
                 })
         }
@@ -282,6 +287,21 @@ mod tests {
         let m = dora_metrics(&history, None, None, t(0, 0, 0), t(1, 0, 0));
         assert_eq!(m.failed, 1);
         // b went bad at 11:00 and the rollback restored service at 12:00.
+        assert_eq!(m.recovery_time_median_secs, Some(3600.0));
+    }
+
+    #[test]
+    fn a_rollback_after_a_failed_deploy_fails_only_that_deploy() {
+        // v2 failed while v1 kept running; the one-click rollback restores v1 (the version
+        // still running), so v1 is no failed change: only v2 is.
+        let v1 = finished(1, "v1", Succeeded, t(0, 10, 0));
+        let mut back = rollback(finished(3, "v1", Succeeded, t(0, 12, 0)));
+        back.rollback_to = Some(v1.id);
+        let history = [v1, finished(2, "v2", Failed, t(0, 11, 0)), back];
+        let m = dora_metrics(&history, None, None, t(0, 0, 0), t(1, 0, 0));
+        assert_eq!((m.deployments, m.succeeded, m.failed), (3, 2, 1));
+        assert_eq!(m.change_failure_rate, Some(1.0 / 3.0));
+        // v2 failed at 11:00; the rollback finished at 12:00.
         assert_eq!(m.recovery_time_median_secs, Some(3600.0));
     }
 
