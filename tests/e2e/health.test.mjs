@@ -187,6 +187,23 @@ test('a firing Alertmanager alert turns its component red and lands in the feed 
   await page.getByTestId('health-search').fill('database');
   await eventually(async () => (await page.getByTestId('health-tile').count()) === 1, { message: 'search narrows the grid' });
   await browser.snap('09-health-search');
+  // The grid's filter is in the URL: a status chip adds to it, and a reload (a wallboard, a
+  // shared link) opens on the same view.
+  await page.getByTestId('health-count-maintenance').click();
+  await page.waitForURL((u) => u.pathname === '/health' && u.searchParams.get('status') === 'maintenance'
+    && u.searchParams.get('q') === 'database');
+  await page.reload();
+  await page.locator('[data-testid="health-tile"][data-component="checkout-db"]').waitFor();
+  assert.equal(await page.getByTestId('health-tile').count(), 1);
+  assert.equal(await page.getByTestId('health-search').inputValue(), 'database');
+  assert.equal(await page.getByTestId('health-count-maintenance').getAttribute('aria-pressed'), 'true');
+  // "All" drops the status; the nav's bare /health clears the rest.
+  await page.getByTestId('health-count-all').click();
+  await page.waitForURL((u) => u.searchParams.get('status') === null && u.searchParams.get('q') === 'database');
+  await page.getByTestId('nav-health').first().click();
+  await page.waitForURL((u) => u.pathname === '/health' && u.search === '');
+  await eventually(async () => (await page.getByTestId('health-tile').count()) === 2, { message: 'both tiles again' });
+  assert.equal(await page.getByTestId('health-search').inputValue(), '');
 });
 
 test('empty health and alert pages explain how to connect Alertmanager, and a viewer sees alerts without triage actions, in the dark theme', async (t) => {

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use flightdeck_model::{ComponentStatus, ComponentStatusChanged, ComponentSummary, HealthGrid};
 use leptos::prelude::*;
+use leptos_router::params::ParamsMap;
 
 use crate::api::use_api;
 use crate::components::{
@@ -19,6 +20,8 @@ use crate::components::{
     states::{EmptyState, Loading},
 };
 use crate::live::use_live;
+use crate::routes::Page;
+use crate::url_filter::{UrlFilter, filter_in_url, param};
 pub use component::ComponentPage;
 pub use slo::SlosPage;
 use status::{ALERT_UPDATED, STATUS_CHANGED, STATUS_ORDER, status_label, status_rank};
@@ -27,13 +30,57 @@ pub fn component_path(slug: &str) -> String {
     format!("/health/{slug}")
 }
 
+/// `/health?status=major_outage&q=db`: the grid's filter, in the URL so a wallboard or a shared
+/// link opens on the same view.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Filter {
+    status: Option<ComponentStatus>,
+    /// Matched in slugs, names, groups and services (trimmed, any case).
+    text: String,
+}
+
+impl UrlFilter for Filter {
+    const PAGE: Page = Page::Health;
+
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "status",
+                self.status
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+            ),
+            ("q", self.text.clone()),
+        ]
+    }
+
+    fn from_query(query: &ParamsMap) -> Self {
+        let status = param(query, "status");
+        Filter {
+            status: STATUS_ORDER.into_iter().find(|s| s.as_str() == status),
+            text: param(query, "q"),
+        }
+    }
+}
+
 #[component]
 pub fn HealthPage() -> impl IntoView {
     let api = use_api();
     let live = use_live();
     let components = RwSignal::new(None::<Vec<ComponentSummary>>);
-    let status_filter = RwSignal::new(None::<ComponentStatus>);
-    let search = RwSignal::new(String::new());
+    let filter = filter_in_url::<Filter>();
+    // The box shows the URL's search, but what is typed stays as typed: the filter holds it
+    // trimmed, and writing that back would eat a space the user paused after.
+    let search_box = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        let text = filter.with(|f| f.text.clone());
+        if let Some(input) = search_box.get()
+            && input.value().trim() != text
+        {
+            input.set_value(&text);
+        }
+    });
+    let set_status = move |status: Option<ComponentStatus>| filter.update(|f| f.status = status);
 
     let (error, load) = live.keep_loaded(
         move || async move { api.call(|c| async move { c.health().await }).await },
@@ -72,8 +119,7 @@ pub fn HealthPage() -> impl IntoView {
         counts
     });
     let groups = Memo::new(move |_| {
-        let needle = search.get().trim().to_lowercase();
-        let wanted = status_filter.get();
+        let (needle, wanted) = filter.with(|f| (f.text.to_lowercase(), f.status));
         let mut groups = BTreeMap::<String, Vec<ComponentSummary>>::new();
         components.with(|list| {
             for t in list.iter().flatten() {
@@ -125,16 +171,17 @@ pub fn HealthPage() -> impl IntoView {
             Some(true) => view! { <NoComponents /> }.into_any(),
             Some(false) => view! {
                 <div class="health-counts" role="group" aria-label="Filter by status">
-                    <button class="count-chip" class:active=move || status_filter.get().is_none()
+                    <button class="count-chip" class:active=move || filter.with(|f| f.status.is_none())
                         data-testid="health-count-all"
-                        on:click=move |_| status_filter.set(None)>
+                        on:click=move |_| set_status(None)>
                         "All "<b>{move || components.with(|c| c.as_ref().map_or(0, Vec::len))}</b>
                     </button>
                     {STATUS_ORDER.into_iter().map(|s| view! {
                         <button class=format!("count-chip hs-{}", s.as_str())
-                            class:active=move || status_filter.get() == Some(s)
+                            class:active=move || filter.with(|f| f.status == Some(s))
+                            aria-pressed=move || filter.with(|f| f.status == Some(s)).to_string()
                             data-testid=format!("health-count-{}", s.as_str())
-                            on:click=move |_| status_filter.update(|f| *f = if *f == Some(s) { None } else { Some(s) })>
+                            on:click=move |_| set_status(if filter.with_untracked(|f| f.status) == Some(s) { None } else { Some(s) })>
                             <span class="hs-dot" aria-hidden="true"></span>
                             {status_label(s)}" "
                             <b>{move || counts.with(|c| c.get(&status_rank(s)).copied().unwrap_or(0))}</b>
@@ -164,9 +211,13 @@ pub fn HealthPage() -> impl IntoView {
 
     view! {
         <section class="page">
-            <PageHeader title="Health" subtitle="Every watched component, coloured by its worst live alert.">
+            <PageHeader title="Health" subtitle="Every watched component, coloured by its status: live alerts, SLO burn, maintenance.">
                 <input type="search" class="health-search" placeholder="Search components…"
-                    aria-label="Search components" data-testid="health-search" bind:value=search />
+                    aria-label="Search components" data-testid="health-search" node_ref=search_box
+                    on:input=move |ev| {
+                        let text = event_target_value(&ev).trim().to_owned();
+                        filter.update(|f| f.text = text);
+                    } />
             </PageHeader>
             {body}
         </section>
