@@ -77,3 +77,21 @@ pub fn filter_in_url<F: UrlFilter>() -> RwSignal<F> {
     });
     filter
 }
+
+/// A search box showing the filter's `text`, for `node_ref`. It follows the filter (a link, the
+/// nav clearing it) but leaves what is typed as typed: the filter holds the text trimmed, and
+/// writing that back would eat a space the user paused after.
+pub fn search_box(
+    text: impl Fn() -> String + Send + Sync + 'static,
+) -> NodeRef<leptos::html::Input> {
+    let input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        let text = text();
+        if let Some(input) = input.get()
+            && input.value().trim() != text
+        {
+            input.set_value(&text);
+        }
+    });
+    input
+}

@@ -24,7 +24,7 @@ use crate::pages::health::{
     status::{ALERT_UPDATED, SeverityBadge, TriageBadge},
 };
 use crate::routes::{Page, alert_path};
-use crate::url_filter::{UrlFilter, filter_in_url, param, path_of};
+use crate::url_filter::{UrlFilter, filter_in_url, param, path_of, search_box};
 
 const PAGE: u32 = 50;
 
@@ -119,17 +119,7 @@ pub fn AlertsPage() -> impl IntoView {
     let live = use_live();
     let toasts = use_toasts();
     let filter = filter_in_url::<Filter>();
-    // The box shows the URL's search, but what is typed stays as typed: the filter holds it
-    // trimmed, and writing that back would eat a space the user paused after.
-    let search_box = NodeRef::<leptos::html::Input>::new();
-    Effect::new(move |_| {
-        let text = filter.with(|f| f.text.clone());
-        if let Some(input) = search_box.get()
-            && input.value().trim() != text
-        {
-            input.set_value(&text);
-        }
-    });
+    let search_box = search_box(move || filter.with(|f| f.text.clone()));
     let alerts = RwSignal::new(None::<Vec<Alert>>);
     let cursor = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<AppError>);

@@ -21,7 +21,7 @@ use crate::components::{
 };
 use crate::live::use_live;
 use crate::routes::Page;
-use crate::url_filter::{UrlFilter, filter_in_url, param};
+use crate::url_filter::{UrlFilter, filter_in_url, param, search_box};
 pub use component::ComponentPage;
 pub use slo::SlosPage;
 use status::{ALERT_UPDATED, STATUS_CHANGED, STATUS_ORDER, status_label, status_rank};
@@ -69,17 +69,7 @@ pub fn HealthPage() -> impl IntoView {
     let live = use_live();
     let components = RwSignal::new(None::<Vec<ComponentSummary>>);
     let filter = filter_in_url::<Filter>();
-    // The box shows the URL's search, but what is typed stays as typed: the filter holds it
-    // trimmed, and writing that back would eat a space the user paused after.
-    let search_box = NodeRef::<leptos::html::Input>::new();
-    Effect::new(move |_| {
-        let text = filter.with(|f| f.text.clone());
-        if let Some(input) = search_box.get()
-            && input.value().trim() != text
-        {
-            input.set_value(&text);
-        }
-    });
+    let search_box = search_box(move || filter.with(|f| f.text.clone()));
     let set_status = move |status: Option<ComponentStatus>| filter.update(|f| f.status = status);
 
     let (error, load) = live.keep_loaded(
