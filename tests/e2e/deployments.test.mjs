@@ -160,3 +160,71 @@ test('deploy v1 and v2 to protected production, see v2 fail live, roll back to v
 
   assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was never reloaded');
 });
+
+// Staging before production, both deploying with a command that always succeeds.
+const PIPELINE = `
+[[catalog.services]]
+slug = "checkout-api"
+name = "Checkout API"
+
+[[catalog.environments]]
+slug = "staging"
+name = "Staging"
+rank = 20
+executor = { kind = "command", program = "/bin/sh", args = ["-c", "echo deploying {version}"], timeout_secs = 60 }
+
+[[catalog.environments]]
+slug = "production"
+name = "Production"
+rank = 30
+executor = { kind = "command", program = "/bin/sh", args = ["-c", "echo deploying {version}"], timeout_secs = 60 }
+`;
+
+test('a version running in staging is promoted to production from the matrix in one step', async (t) => {
+  const server = await startServer(t, { config: PIPELINE });
+  const { access_token: admin } = await server.login();
+  const deploy = async (environment, version) => {
+    const res = await server.request('POST', '/api/v1/deployments', { token: admin, json: { service: 'checkout-api', environment, version } });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    await eventually(async () => (await server.request('GET', `/api/v1/deployments/${res.body.id}`, { token: admin })).body.status === 'succeeded',
+      { message: `${version} in ${environment}` });
+  };
+  await deploy('production', '1.1.0');
+  await deploy('staging', '1.2.0');
+
+  const browser = await openBrowser(t);
+  const { page } = browser;
+  await page.goto(server.url);
+  await page.getByTestId('login-username').fill(server.admin.username);
+  await page.getByTestId('login-password').fill(server.admin.password);
+  await page.getByTestId('login-submit').click();
+  const prodCell = page.locator('[data-testid="matrix-cell"][data-environment="production"][data-version="1.1.0"]');
+  await prodCell.waitFor();
+  // Staging is first: nothing comes before it, so it offers no promotion.
+  await page.locator('[data-testid="matrix-cell"][data-environment="staging"][data-version="1.2.0"]').waitFor();
+  assert.equal(await page.locator('[data-testid="matrix-cell"][data-environment="staging"] [data-testid="cell-promote"]').count(), 0);
+  const promote = prodCell.getByTestId('cell-promote');
+  assert.equal(await promote.getAttribute('data-version'), '1.2.0');
+  await browser.snap('01-promote-offered');
+
+  await promote.click();
+  const dialog = page.getByTestId('deploy-dialog');
+  await dialog.getByText('Promote 1.2.0 from Staging').waitFor();
+  assert.equal(await page.getByTestId('deploy-environment').inputValue(), 'production');
+  assert.equal(await page.getByTestId('deploy-version').inputValue(), '1.2.0');
+  assert.equal(await page.getByTestId('deploy-description').inputValue(), 'Promoted from Staging');
+  await browser.snap('02-promote-dialog');
+  await page.getByTestId('deploy-submit').click();
+  await page.waitForURL(/\/deployments\/[0-9a-f-]{36}$/);
+  const id = page.url().split('/').pop();
+  await eventually(async () => (await server.request('GET', `/api/v1/deployments/${id}`, { token: admin })).body.status === 'succeeded',
+    { message: 'the promotion succeeded' });
+  const stored = (await server.request('GET', `/api/v1/deployments/${id}`, { token: admin })).body;
+  assert.deepEqual([stored.environment, stored.version, stored.previous_version, stored.description],
+    ['production', '1.2.0', '1.1.0', 'Promoted from Staging']);
+
+  // Both environments now run 1.2.0: nothing is left to promote.
+  await page.getByTestId('nav-overview').first().click();
+  await page.locator('[data-testid="matrix-cell"][data-environment="production"][data-version="1.2.0"]').waitFor();
+  assert.equal(await page.getByTestId('cell-promote').count(), 0);
+});

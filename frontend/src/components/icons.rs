@@ -53,6 +53,7 @@ fn paths(name: &str) -> &'static str {
         }
         "stop" => "M6 6h12v12H6z",
         "flag" => "M4 15s1-1 4-1 5 2 8 2 4-1 4-1V3s-1 1-4 1-5-2-8-2-4 1-4 1zM4 22v-7",
+        "arrow-up" => "M12 19V5M5 12l7-7 7 7",
         _ => "M12 12h.01",
     }
 }

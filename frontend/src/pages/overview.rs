@@ -18,7 +18,7 @@ use crate::components::{
 use crate::format::{local_time, relative_to, ticking_now};
 use crate::live::use_live;
 use crate::pages::deployments::{
-    dialogs::{DeployPrefill, use_dialogs},
+    dialogs::{DeployPrefill, Promotion, use_dialogs},
     history_path,
 };
 use crate::routes::{Page, deployment_path};
@@ -312,8 +312,35 @@ fn MatrixCell(
     now: RwSignal<chrono::DateTime<chrono::Utc>>,
 ) -> impl IntoView {
     let dialogs = use_dialogs();
+    let catalog = use_catalog();
     let key = (service.clone(), environment.clone());
     let cell = Memo::new(move |_| cells.with(|c| c.get(&key).cloned().unwrap_or_default()));
+    // What to promote here, as GitLab's and Argo CD's users do: the version running in the
+    // environment just before this one (staging, for production), when this one runs another
+    // and is not already deploying it.
+    let (s0, e0) = (service.clone(), environment.clone());
+    let promotion = Memo::new(move |_| {
+        let before = catalog.environments.with(|envs| {
+            let i = envs.iter().position(|e| e.slug == e0)?;
+            i.checked_sub(1).map(|j| envs[j].clone())
+        })?;
+        let version = cells.with(|c| {
+            c.get(&(s0.clone(), before.slug.clone()))
+                .and_then(|c| c.current_version.clone())
+        })?;
+        let (running, underway) = cell.with(|c| {
+            (
+                c.current_version.clone(),
+                c.latest
+                    .as_ref()
+                    .is_some_and(|d| d.status.is_active() && d.version == version),
+            )
+        });
+        (running.as_deref() != Some(version.as_str()) && !underway).then_some(Promotion {
+            version,
+            from: before.name,
+        })
+    });
     let status = move || {
         cell.with(|c| {
             c.latest
@@ -326,6 +353,7 @@ fn MatrixCell(
     let kind = move || cell.with(|c| c.latest.as_ref().map(|d| kind_str(d.kind)).unwrap_or(""));
     let (s1, e1) = (service.clone(), environment.clone());
     let (s2, e2) = (service.clone(), environment.clone());
+    let (s3, e3) = (service.clone(), environment.clone());
     let has_history = move || cell.with(|c| c.latest.is_some());
     view! {
         <td class="matrix-cell" data-testid="matrix-cell" data-service=service.clone() data-environment=environment.clone()
@@ -367,9 +395,19 @@ fn MatrixCell(
             <div class="cell-actions">
                 {can_deploy.then(|| view! {
                     <button class="button button-tiny button-ghost" title="Deploy a version here" data-testid="cell-deploy"
-                        on:click=move |_| dialogs.open_deploy(DeployPrefill { service: Some(s1.clone()), environment: Some(e1.clone()) })>
+                        on:click=move |_| dialogs.open_deploy(DeployPrefill { service: Some(s1.clone()), environment: Some(e1.clone()), promote: None })>
                         <Icon name="rocket" size=13 /><span>"Deploy"</span>
                     </button>
+                })}
+                {move || can_deploy.then(|| promotion.get()).flatten().map(|p| {
+                    let (s, e) = (s3.clone(), e3.clone());
+                    view! {
+                        <button class="button button-tiny button-ghost" data-testid="cell-promote" data-version=p.version.clone()
+                            title=format!("Deploy {} here, the version running in {}", p.version, p.from)
+                            on:click=move |_| dialogs.open_deploy(DeployPrefill { service: Some(s.clone()), environment: Some(e.clone()), promote: Some(p.clone()) })>
+                            <Icon name="arrow-up" size=13 /><span>"Promote"</span>
+                        </button>
+                    }
                 })}
                 <Show when=has_history>
                     {

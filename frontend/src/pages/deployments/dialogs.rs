@@ -16,6 +16,15 @@ use crate::routes::deployment_path;
 pub struct DeployPrefill {
     pub service: Option<String>,
     pub environment: Option<String>,
+    /// A promotion: the version running in the environment before this one, and that
+    /// environment's name.
+    pub promote: Option<Promotion>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Promotion {
+    pub version: String,
+    pub from: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -113,8 +122,25 @@ fn DeployDialog(prefill: DeployPrefill) -> impl IntoView {
         .with_untracked(|e| e.first().map(|e| e.slug.clone()));
     let service = RwSignal::new(prefill.service.or(first_service).unwrap_or_default());
     let environment = RwSignal::new(prefill.environment.or(first_env).unwrap_or_default());
-    let version = RwSignal::new(String::new());
-    let description = RwSignal::new(String::new());
+    let title = match &prefill.promote {
+        Some(p) => format!("Promote {} from {}", p.version, p.from),
+        None => "New deployment".to_owned(),
+    };
+    let version = RwSignal::new(
+        prefill
+            .promote
+            .as_ref()
+            .map(|p| p.version.clone())
+            .unwrap_or_default(),
+    );
+    // The history then says where the version came from.
+    let description = RwSignal::new(
+        prefill
+            .promote
+            .as_ref()
+            .map(|p| format!("Promoted from {}", p.from))
+            .unwrap_or_default(),
+    );
     let confirm = RwSignal::new(String::new());
     let tried = RwSignal::new(false);
     let server_error = RwSignal::new(None::<AppError>);
@@ -228,7 +254,7 @@ fn DeployDialog(prefill: DeployPrefill) -> impl IntoView {
     };
 
     view! {
-        <Modal title="New deployment" on_close=close testid="deploy-dialog">
+        <Modal title on_close=close testid="deploy-dialog">
             <form class="modal-body form-stack" on:submit=submit novalidate>
                 <div class="form-row">
                     <label class="field">

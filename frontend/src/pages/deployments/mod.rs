@@ -225,6 +225,7 @@ pub fn DeploymentsPage() -> impl IntoView {
                         on:click=move |_| dialogs.open_deploy(DeployPrefill {
                             service: Some(filter.get_untracked().service).filter(|s| !s.is_empty()),
                             environment: Some(filter.get_untracked().environment).filter(|s| !s.is_empty()),
+                            promote: None,
                         })>
                         <Icon name="rocket" />"New deployment"
                     </button>
