@@ -13,6 +13,7 @@ use crate::components::{
     toast::{ToastStack, Toasts},
 };
 use crate::live::Live;
+use crate::open_alerts::OpenAlerts;
 use crate::pages::{
     alert::AlertPage,
     alerts::AlertsPage,
@@ -67,16 +68,22 @@ fn Shell() -> impl IntoView {
     let live = Live::provide(api);
     Catalog::provide(api, live);
     Dialogs::provide();
+    let open_alerts = OpenAlerts::provide(api, live);
     let location = leptos_router::hooks::use_location();
-    // The tab title names the page, so a row of Flightdeck tabs can be told apart.
+    // The tab title names the page, so a row of Flightdeck tabs can be told apart, and leads
+    // with the open alerts, so a tab in the background still says someone is needed.
     Effect::new(move |_| {
         let title = location
             .pathname
             .with(|p| Page::for_path(p))
             .map(Page::title);
-        document().set_title(&match title {
+        let title = match title {
             Some(t) => format!("{t} · Flightdeck"),
             None => "Flightdeck".into(),
+        };
+        document().set_title(&match open_alerts.total() {
+            Some(n) => format!("({n}) {title}"),
+            None => title,
         });
     });
     view! {

@@ -9,6 +9,7 @@ mod download;
 mod error;
 mod format;
 mod live;
+mod open_alerts;
 mod pages;
 mod routes;
 mod storage;

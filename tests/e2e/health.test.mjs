@@ -61,6 +61,8 @@ test('a firing Alertmanager alert turns its component red and lands in the feed 
 
   const tile = page.locator('[data-testid="health-grid"] [data-testid="health-tile"][data-component="checkout"]');
   await tile.and(page.locator('[data-status="operational"]')).waitFor();
+  assert.equal(await page.getByTestId('nav-alerts-open').count(), 0, 'no open alerts, no count');
+  assert.equal(await page.title(), 'Health · Flightdeck');
   await browser.snap('01-health-operational');
 
   const fire = await server.request('POST', '/api/v1/webhooks/alertmanager', {
@@ -68,6 +70,11 @@ test('a firing Alertmanager alert turns its component red and lands in the feed 
   });
   assert.equal(fire.status, 202, JSON.stringify(fire.body));
   await page.locator('[data-testid="health-tile"][data-component="checkout"][data-status="major_outage"]').waitFor();
+  // The pager count: on the Alerts link, red for a critical one, and in the tab title.
+  const openCount = page.locator('[data-testid="nav-alerts-open"][data-critical="1"]');
+  await openCount.waitFor();
+  assert.equal(await openCount.textContent(), '1');
+  await eventually(async () => (await page.title()) === '(1) Health · Flightdeck', { message: 'the title counts it' });
   await browser.snap('02-health-major-outage');
 
   // To the Alerts page through the nav (client-side: no reload).
@@ -115,6 +122,9 @@ test('a firing Alertmanager alert turns its component red and lands in the feed 
   await acked.getByText(`Acknowledged by ${server.admin.username}`).first().waitFor();
   await acked.getByText('Looking at the connection pool').first().waitFor();
   assert.equal(await acked.getByTestId('alert-ack').count(), 0, 'no second acknowledge');
+  // Someone has it now: nothing is left open.
+  await page.getByTestId('nav-alerts-open').waitFor({ state: 'detached' });
+  await eventually(async () => (await page.title()) === 'Alerts · Flightdeck', { message: 'the title drops the count' });
   await browser.snap('05-alerts-acknowledged');
 
   // Escalate with a target: the row's history names who, whom and the note.

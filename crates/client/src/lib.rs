@@ -423,6 +423,11 @@ impl Client {
         self.get("api/v1/alerts", query).await
     }
 
+    /// Live alerts by triage state and severity.
+    pub async fn alert_summary(&self) -> Result<AlertSummary> {
+        self.get("api/v1/alerts/summary", &()).await
+    }
+
     pub async fn get_alert(&self, id: Id) -> Result<AlertDetail> {
         self.get(&format!("api/v1/alerts/{id}"), &()).await
     }

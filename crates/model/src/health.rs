@@ -282,6 +282,17 @@ impl AlertCounts {
     }
 }
 
+/// `GET /api/v1/alerts/summary`: every live alert (firing, not resolved by hand), routed or not,
+/// by triage state and severity. What a pager badge shows: `open` is what nobody has taken yet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AlertSummary {
+    /// Nobody has acknowledged them.
+    pub open: AlertCounts,
+    pub acknowledged: AlertCounts,
+    pub escalated: AlertCounts,
+}
+
 /// A component's SLOs at a glance.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

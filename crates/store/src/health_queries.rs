@@ -85,6 +85,8 @@ pub trait HealthQueries: Send {
     /// Live alerts (firing, not resolved by hand) per component, by severity; one query over the
     /// `alerts_live_idx` partial index, whatever the number of components.
     async fn live_alert_counts(&mut self) -> StoreResult<BTreeMap<String, AlertCounts>>;
+    /// Live alerts (routed or not) by triage state and severity, over the same partial index.
+    async fn live_alert_summary(&mut self) -> StoreResult<flightdeck_model::AlertSummary>;
     /// Open, firing, critical alerts that started at or before `started_by`, oldest first.
     async fn escalation_candidates(
         &mut self,
@@ -646,6 +648,32 @@ macro_rules! impl_health_queries {
                     }
                 }
                 Ok(counts)
+            }
+
+            async fn live_alert_summary(&mut self) -> StoreResult<flightdeck_model::AlertSummary> {
+                let rows: Vec<(String, String, i64)> = sqlx::query_as(
+                    "SELECT state, severity, COUNT(*) FROM alerts \
+                     WHERE state <> 'resolved' AND source_status = 'firing' \
+                     GROUP BY state, severity",
+                )
+                .fetch_all(&mut *self.0)
+                .await?;
+                let mut summary = flightdeck_model::AlertSummary::default();
+                for (state, severity, n) in rows {
+                    let n = u32::try_from(n).unwrap_or(u32::MAX);
+                    let counts = match state.parse().map_err(StoreError::Corrupt)? {
+                        flightdeck_model::TriageState::Open => &mut summary.open,
+                        flightdeck_model::TriageState::Acknowledged => &mut summary.acknowledged,
+                        flightdeck_model::TriageState::Escalated => &mut summary.escalated,
+                        flightdeck_model::TriageState::Resolved => continue,
+                    };
+                    match severity.parse().map_err(StoreError::Corrupt)? {
+                        flightdeck_model::AlertSeverity::Critical => counts.critical = n,
+                        flightdeck_model::AlertSeverity::Warning => counts.warning = n,
+                        flightdeck_model::AlertSeverity::Info => counts.info = n,
+                    }
+                }
+                Ok(summary)
             }
 
             async fn escalation_candidates(

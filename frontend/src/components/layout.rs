@@ -9,6 +9,7 @@ use crate::api::use_api;
 use crate::components::{
     icons::Icon, live_indicator::LiveIndicator, theme::ThemeToggle, toast::use_toasts,
 };
+use crate::open_alerts::OpenAlertsBadge;
 use crate::routes::Page;
 
 fn nav_icon(page: Page) -> &'static str {
@@ -67,6 +68,7 @@ pub fn Header() -> impl IntoView {
                 on:click=move |_| menu_open.update(|o| *o = !*o)
             >
                 {move || if menu_open.get() { view! { <Icon name="x" /> } } else { view! { <Icon name="menu" /> } }}
+                <OpenAlertsBadge testid="menu-alerts-open" />
             </button>
             <nav id="primary-nav" class="nav" class:nav-open=move || menu_open.get() aria-label="Primary">
                 {Page::NAV
@@ -83,6 +85,7 @@ pub fn Header() -> impl IntoView {
                             >
                                 <Icon name=nav_icon(page) />
                                 <span>{page.title()}</span>
+                                {(page == Page::Alerts).then(|| view! { <OpenAlertsBadge /> })}
                             </a>
                         }
                     })

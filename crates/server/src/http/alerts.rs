@@ -7,7 +7,7 @@ use actix_web::{get, post, web};
 use chrono::Utc;
 use flightdeck_domain::health::alerts::{self as dalerts, TriageAction, TriageError};
 use flightdeck_model::{
-    Alert, AlertDetail, AlertEvent, AlertQuery, Id, Page, TriageRequest, TriageState,
+    Alert, AlertDetail, AlertEvent, AlertQuery, AlertSummary, Id, Page, TriageRequest, TriageState,
 };
 use flightdeck_store::{AlertFilter, NewAudit};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -20,7 +20,9 @@ use super::{
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
+    // `summary` before `{id}`, which would otherwise take the word for an id.
     cfg.service(list_alerts)
+        .service(alert_summary)
         .service(get_alert)
         .service(acknowledge)
         .service(escalate)
@@ -86,6 +88,19 @@ async fn list_alerts(
         .list_alerts(&filter, paging.limit + 1)
         .await?;
     Ok(web::Json(paging.page(rows, |a| a.id)))
+}
+
+/// Every live alert (firing, not resolved by hand), routed to a component or not, counted by
+/// triage state and severity: what a pager badge or a wallboard shows.
+#[utoipa::path(tag = "health", security(("bearer" = [])),
+    responses((status = 200, description = "Live alerts by triage state and severity", body = AlertSummary)))]
+#[get("/alerts/summary")]
+async fn alert_summary(
+    _auth: Auth,
+    state: web::Data<AppState>,
+) -> ApiResult<web::Json<AlertSummary>> {
+    let summary = state.store.conn().await?.live_alert_summary().await?;
+    Ok(web::Json(summary))
 }
 
 /// One alert with its events, oldest first.

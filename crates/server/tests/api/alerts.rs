@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use flightdeck_model::{
-    Alert, AlertDetail, AlertSeverity, AlertSourceStatus, Component, ComponentStatus, Page, Role,
-    TriageState,
+    Alert, AlertCounts, AlertDetail, AlertSeverity, AlertSourceStatus, AlertSummary, Component,
+    ComponentStatus, Page, Role, TriageState,
 };
 use flightdeck_server::settings::Secret;
 use reqwest::Method;
@@ -484,6 +484,97 @@ async fn the_feed_searches_alert_names_and_labels_case_insensitively_and_literal
         assert_eq!(resp.status(), 422);
         let problem: Value = resp.json().await.unwrap();
         assert!(problem.to_string().contains("\"q\""), "{problem}");
+    }
+}
+
+async fn summary(app: &TestApp) -> AlertSummary {
+    get_json::<AlertSummary>(&app.admin, "/api/v1/alerts/summary").await
+}
+
+#[tokio::test]
+async fn the_summary_counts_live_alerts_by_triage_state_and_severity_routed_or_not() {
+    for backend in BACKENDS {
+        let app = app_with_secret(backend).await;
+        seed_checkout(&app).await;
+        assert_eq!(summary(&app).await, AlertSummary::default());
+        let unrouted =
+            json!({ "alertname": "DiskFull", "instance": "db-7", "severity": "warning" });
+        let firing =
+            |fp: &str, labels: Value| am_alert("firing", fp, "2026-11-25T10:00:00Z", labels);
+        notify(
+            &app,
+            &payload(
+                vec![
+                    firing("s1", checkout_labels("critical")),
+                    firing("s2", checkout_labels("critical")),
+                    firing("s3", unrouted.clone()),
+                ],
+                0,
+            ),
+        )
+        .await;
+        let s = summary(&app).await;
+        assert_eq!(
+            (s.open.critical, s.open.warning, s.open.info),
+            (2, 1, 0),
+            "{s:?}"
+        );
+        assert_eq!(s.acknowledged.total() + s.escalated.total(), 0, "{s:?}");
+
+        // Taking one moves it out of `open`; the source resolving another drops it.
+        let alerts = feed(&app, "").await;
+        let id = |fp: &str| alerts.iter().find(|a| a.fingerprint == fp).unwrap().id;
+        let operator = app.user_with_role(Role::Operator).await;
+        assert_eq!(
+            triage(&operator, id("s1"), "acknowledge", json!({}))
+                .await
+                .status(),
+            200
+        );
+        assert_eq!(
+            triage(&operator, id("s3"), "escalate", json!({ "target": "dba" }))
+                .await
+                .status(),
+            200
+        );
+        notify(
+            &app,
+            &payload(
+                vec![am_alert(
+                    "resolved",
+                    "s2",
+                    "2026-11-25T10:00:00Z",
+                    checkout_labels("critical"),
+                )],
+                0,
+            ),
+        )
+        .await;
+        let s = summary(&app).await;
+        assert_eq!(s.open, AlertCounts::default(), "{s:?}");
+        assert_eq!(
+            (s.acknowledged.critical, s.acknowledged.total()),
+            (1, 1),
+            "{s:?}"
+        );
+        assert_eq!((s.escalated.warning, s.escalated.total()), (1, 1), "{s:?}");
+
+        // Viewers may read it; without a token it is 401.
+        let viewer = app.user_with_role(Role::Viewer).await;
+        let resp = viewer
+            .request(Method::GET, "/api/v1/alerts/summary")
+            .unwrap()
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let anonymous = reqwest::get(format!(
+            "{}/api/v1/alerts/summary",
+            app.url.trim_end_matches('/')
+        ))
+        .await
+        .unwrap();
+        assert_eq!(anonymous.status(), 401);
     }
 }
 

@@ -246,6 +246,7 @@ fn routes() -> Vec<Route> {
         r(Method::GET, "/api/v1/slos/{id}/history", Some(Viewer), None),
         r(Method::GET, "/api/v1/health", Some(Viewer), None),
         r(Method::GET, "/api/v1/alerts", Some(Viewer), None),
+        r(Method::GET, "/api/v1/alerts/summary", Some(Viewer), None),
         r(Method::GET, "/api/v1/alerts/{id}", Some(Viewer), None),
         r(
             Method::POST,

@@ -770,6 +770,12 @@ async fn live_alert_counts_group_by_component_and_severity_and_skip_resolved_one
             (2, 0, 1)
         );
         assert_eq!(counts["db"].warning, 1);
+        // The summary counts the same live alerts, routed or not, by triage state.
+        let summary = db.live_alert_summary().await.unwrap();
+        let c = |n: &flightdeck_model::AlertCounts| (n.critical, n.warning, n.info);
+        assert_eq!(c(&summary.open), (2, 0, 1), "{summary:?}");
+        assert_eq!(c(&summary.acknowledged), (1, 0, 0), "{summary:?}");
+        assert_eq!(c(&summary.escalated), (0, 1, 0), "{summary:?}");
 
         // Escalation candidates: open, firing, critical, started by the cut-off, oldest first.
         let due = db.escalation_candidates(Utc::now(), 100).await.unwrap();
