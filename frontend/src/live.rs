@@ -175,7 +175,11 @@ impl Live {
                 match fetch().await {
                     Ok(value) => {
                         apply(value);
-                        error.try_set(None);
+                        // Setting notifies even when unchanged, and pages redraw their frame on
+                        // the error: clear it only when there is one.
+                        if error.try_with_untracked(Option::is_some) == Some(true) {
+                            error.try_set(None);
+                        }
                     }
                     Err(e) => {
                         error.try_set(Some(e));

@@ -167,7 +167,8 @@ function alertPayload() {
       status: 'firing',
       labels: { alertname: 'HighErrorRate', service: SERVICE, severity: 'critical' },
       annotations: { summary: 'checkout-api 5xx at 10%' },
-      startsAt: new Date(Date.now() - 30_000).toISOString(),
+      // Now, after the two deployments below: the alert page lists them as just before it.
+      startsAt: new Date().toISOString(),
       endsAt: '0001-01-01T00:00:00Z',
       generatorURL: 'http://prometheus:9090/graph',
       fingerprint: 'd811d0e0000000a1',
@@ -290,6 +291,16 @@ test('the component page charts real Prometheus data with deploy and alert marke
   await card.getByText('/ 99.9 %').waitFor();
   assert.ok(Number(await card.getByTestId('slo-budget').getAttribute('data-budget')) < 0, 'over budget at 10% errors');
   await browser.snap('01-component-drilldown');
+
+  // The alert's own page answers "was it the deploy?": both deployments, newest first.
+  await page.locator('[data-testid="component-alerts"] [data-alert-name="HighErrorRate"] [data-testid="alert-link"]').click();
+  const changes = page.getByTestId('alert-change');
+  await changes.nth(1).waitFor();
+  assert.deepEqual(await changes.evaluateAll((els) => els.map((e) => `${e.dataset.version}@${e.dataset.environment}`)),
+    ['1.43.0@production', '1.42.0@production']);
+  assert.equal(await changes.first().locator('[data-status]').getAttribute('data-status'), 'failed');
+  assert.match(await changes.first().textContent(), /(moments|\d+ min) before it started/);
+  await browser.snap('01b-alert-changes');
 
   // The SLO list, worst budget first, through the nav (no reload).
   await page.getByTestId('nav-slos').first().click();

@@ -428,6 +428,12 @@ impl Client {
         self.get("api/v1/alerts/summary", &()).await
     }
 
+    /// The alert's service's deployments in the hour before it started.
+    pub async fn alert_deployments(&self, id: Id) -> Result<AlertDeployments> {
+        self.get(&format!("api/v1/alerts/{id}/deployments"), &())
+            .await
+    }
+
     pub async fn get_alert(&self, id: Id) -> Result<AlertDetail> {
         self.get(&format!("api/v1/alerts/{id}"), &()).await
     }

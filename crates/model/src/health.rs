@@ -425,6 +425,21 @@ pub struct AlertDetail {
     pub events: Vec<AlertEvent>,
 }
 
+/// `GET /api/v1/alerts/{id}/deployments`: what changed just before an alert started — the
+/// deployments of its component's linked service created in the window before its start, in any
+/// environment, newest first. `component` and `service` say why the list may be empty.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AlertDeployments {
+    /// The component the alert is routed to, if any.
+    pub component: Option<String>,
+    /// That component's linked service, if it has one.
+    pub service: Option<String>,
+    /// How far before the alert's start a deployment may have been created.
+    pub window_minutes: u32,
+    pub deployments: Vec<Deployment>,
+}
+
 /// Acknowledge, escalate or resolve.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -2,7 +2,7 @@
 //! triage actions and whole history, then everything the source said about it (all labels and
 //! annotations) and when Flightdeck received and last changed it. Follows the alert live.
 
-use flightdeck_model::{Alert, AlertDetail, Id};
+use flightdeck_model::{Alert, AlertDeployments, AlertDetail, DeploymentKind, Id, Timestamp};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -10,12 +10,13 @@ use crate::api::use_api;
 use crate::components::{
     icons::Icon,
     states::{EmptyState, Loading},
+    status::StatusBadge,
 };
 use crate::format::{local_time, relative};
 use crate::live::use_live;
 use crate::pages::alerts::{AlertList, EventCache, web_link};
 use crate::pages::health::{component_path, status::ALERT_UPDATED};
-use crate::routes::Page;
+use crate::routes::{Page, deployment_path};
 
 #[component]
 pub fn AlertPage() -> impl IntoView {
@@ -71,8 +72,11 @@ fn Detail(id: Id) -> impl IntoView {
     });
     let shown = Signal::derive(move || alert.get().into_iter().collect::<Vec<_>>());
 
+    // The frame changes when the alert first arrives, not with each update of it: the list and
+    // the facts follow updates themselves, and the page's other cards keep what they loaded.
+    let loaded = Memo::new(move |_| alert.with(Option::is_some));
     move || {
-        match (alert.with(Option::is_some), error.get()) {
+        match (loaded.get(), error.get()) {
         (false, Some(e)) if e.status == Some(404) => {
             view! { <NoSuchAlert message="It may have been pruned, or the link is mistyped.".to_owned() /> }.into_any()
         }
@@ -102,6 +106,7 @@ fn Detail(id: Id) -> impl IntoView {
                         </div>
                     </div>
                     <AlertList alerts=shown on_change histories history_pinned=true />
+                    <Changes id started=a.starts_at />
                     <div class="grid-2 alert-facts">
                         {move || alert.get().map(|a| view! { <Facts alert=a /> })}
                     </div>
@@ -110,6 +115,74 @@ fn Detail(id: Id) -> impl IntoView {
             .into_any()
         }
     }
+    }
+}
+
+/// What changed just before the alert started: its service's deployments in the hour before,
+/// the first thing on call asks ("was it the deploy?").
+#[component]
+fn Changes(id: Id, started: Timestamp) -> impl IntoView {
+    let api = use_api();
+    let live = use_live();
+    let changes = RwSignal::new(None::<AlertDeployments>);
+    let (error, _) = live.keep_loaded(
+        move || async move {
+            api.call(move |c| async move { c.alert_deployments(id).await })
+                .await
+        },
+        move |d: AlertDeployments| {
+            changes.try_set(Some(d));
+        },
+    );
+    let body = move || {
+        if let Some(e) = error.get() {
+            return view! { <p class="form-error" role="alert">{format!("Could not load the deployments: {e}")}</p> }.into_any();
+        }
+        let Some(c) = changes.get() else {
+            return view! { <Loading label="Looking for deployments…" /> }.into_any();
+        };
+        match (&c.component, &c.service) {
+            (None, _) => view! {
+                <p class="muted">"It is routed to no component, so there is no service to look at."</p>
+            }.into_any(),
+            (Some(component), None) => view! {
+                <p class="muted">{format!("Component {component} has no linked service; link one in Settings → Catalog to see its deployments here.")}</p>
+            }.into_any(),
+            (Some(_), Some(service)) if c.deployments.is_empty() => view! {
+                <p class="muted" data-testid="alert-changes-none">
+                    {format!("No deployment of {service} in the {} minutes before it started.", c.window_minutes)}
+                </p>
+            }.into_any(),
+            (Some(_), Some(_)) => view! {
+                <ul class="change-list">
+                    {c.deployments.into_iter().map(|d| view! {
+                        <li data-testid="alert-change" data-version=d.version.clone() data-environment=d.environment.clone()>
+                            <StatusBadge status=d.status />
+                            <a class="mono" href=deployment_path(d.id)>{d.version.clone()}</a>
+                            <span>{format!(" {} → {}", d.service, d.environment)}</span>
+                            {(d.kind == DeploymentKind::Rollback).then(|| view! { <span class="badge badge-warn">"rollback"</span> })}
+                            <span class="muted small" title=local_time(&d.created_at)>
+                                {format!(" · {}, by {}", ahead_of(started, d.created_at), d.created_by)}
+                            </span>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            }.into_any(),
+        }
+    };
+    view! {
+        <div class="card alert-changes" data-testid="alert-changes">
+            <h2>"Deployed just before"</h2>
+            {body}
+        </div>
+    }
+}
+
+/// "12 min before": how long before the alert's start a deployment was created.
+fn ahead_of(started: Timestamp, at: Timestamp) -> String {
+    match (started - at).num_minutes() {
+        m if m < 1 => "moments before it started".to_owned(),
+        m => format!("{m} min before it started"),
     }
 }
 

@@ -7,9 +7,10 @@ use actix_web::{get, post, web};
 use chrono::Utc;
 use flightdeck_domain::health::alerts::{self as dalerts, TriageAction, TriageError};
 use flightdeck_model::{
-    Alert, AlertDetail, AlertEvent, AlertQuery, AlertSummary, Id, Page, TriageRequest, TriageState,
+    Alert, AlertDeployments, AlertDetail, AlertEvent, AlertQuery, AlertSummary, Id, Page,
+    TriageRequest, TriageState,
 };
-use flightdeck_store::{AlertFilter, NewAudit};
+use flightdeck_store::{AlertFilter, DeploymentFilter, NewAudit};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{
@@ -24,6 +25,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_alerts)
         .service(alert_summary)
         .service(get_alert)
+        .service(alert_deployments)
         .service(acknowledge)
         .service(escalate)
         .service(resolve);
@@ -116,6 +118,53 @@ async fn get_alert(
     let alert = db.alert_by_id(*id).await?.ok_or_else(not_found)?;
     let events = db.alert_events(alert.id).await?;
     Ok(web::Json(AlertDetail { alert, events }))
+}
+
+/// How far before an alert's start its service's deployments count as "just before": long
+/// enough for a slow rollout and a symptom that takes a while to trip a rule.
+pub const CHANGE_WINDOW_MINUTES: u32 = 60;
+/// At most this many of them (a busy service deploys often).
+const MAX_CHANGES: u32 = 20;
+
+/// What changed just before the alert started: its component's linked service's deployments
+/// created in the hour before, in any environment, newest first.
+#[utoipa::path(tag = "health", params(("id" = uuid::Uuid, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "The deployments just before the alert started", body = AlertDeployments),
+              (status = 404, description = "No such alert")))]
+#[get("/alerts/{id}/deployments")]
+async fn alert_deployments(
+    _auth: Auth,
+    state: web::Data<AppState>,
+    id: web::Path<Id>,
+) -> ApiResult<web::Json<AlertDeployments>> {
+    let mut db = state.store.conn().await?;
+    let alert = db.alert_by_id(*id).await?.ok_or_else(not_found)?;
+    let component = match &alert.component {
+        Some(slug) => db.component_by_slug(slug).await?,
+        None => None,
+    };
+    let service = component.as_ref().and_then(|c| c.service.clone());
+    let deployments = match &service {
+        Some(service) => {
+            let filter = DeploymentFilter {
+                service: Some(service.clone()),
+                since: Some(
+                    alert.starts_at - chrono::TimeDelta::minutes(i64::from(CHANGE_WINDOW_MINUTES)),
+                ),
+                // Started at the very moment: still before, for the alert.
+                until: Some(alert.starts_at + chrono::TimeDelta::milliseconds(1)),
+                ..Default::default()
+            };
+            db.list_deployments(&filter, MAX_CHANGES).await?
+        }
+        None => Vec::new(),
+    };
+    Ok(web::Json(AlertDeployments {
+        component: alert.component,
+        service,
+        window_minutes: CHANGE_WINDOW_MINUTES,
+        deployments,
+    }))
 }
 
 /// Acknowledge: someone is on it (operators and up). A note is optional.

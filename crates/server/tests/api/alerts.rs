@@ -578,6 +578,92 @@ async fn the_summary_counts_live_alerts_by_triage_state_and_severity_routed_or_n
     }
 }
 
+#[tokio::test]
+async fn an_alert_lists_its_services_deployments_from_the_hour_before_it_started() {
+    use flightdeck_model::AlertDeployments;
+    for backend in BACKENDS {
+        let app = app_with_secret(backend).await;
+        app.seed_target("checkout-api", "production", 30).await;
+        let resp = create_component(
+            &app,
+            json!({ "slug": "checkout", "name": "Checkout", "service": "checkout-api",
+                    "matchers": ["service=\"checkout-api\""] }),
+        )
+        .await;
+        assert_eq!(resp.status(), 201);
+        let deployment = app.deploy("checkout-api", "production", "1.43.0").await;
+
+        // One alert starts just after the deploy, one started hours before it, one is unrouted.
+        let at = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let now = Utc::now();
+        notify(
+            &app,
+            &payload(
+                vec![
+                    am_alert(
+                        "firing",
+                        "after",
+                        &at(now + chrono::TimeDelta::seconds(5)),
+                        checkout_labels("critical"),
+                    ),
+                    am_alert(
+                        "firing",
+                        "before",
+                        &at(now - chrono::TimeDelta::hours(3)),
+                        checkout_labels("warning"),
+                    ),
+                    am_alert(
+                        "firing",
+                        "elsewhere",
+                        &at(now),
+                        json!({ "alertname": "DiskFull", "severity": "warning" }),
+                    ),
+                ],
+                0,
+            ),
+        )
+        .await;
+        let alerts = feed(&app, "").await;
+        let changes = |fp: &str| {
+            let id = alerts.iter().find(|a| a.fingerprint == fp).unwrap().id;
+            let admin = &app.admin;
+            async move {
+                get_json::<AlertDeployments>(admin, &format!("/api/v1/alerts/{id}/deployments"))
+                    .await
+            }
+        };
+        let after = changes("after").await;
+        assert_eq!(
+            (after.component.as_deref(), after.service.as_deref()),
+            (Some("checkout"), Some("checkout-api"))
+        );
+        assert_eq!(after.window_minutes, 60);
+        let ids: Vec<_> = after.deployments.iter().map(|d| d.id).collect();
+        assert_eq!(ids, vec![deployment.id]);
+
+        let before = changes("before").await;
+        assert!(
+            before.deployments.is_empty(),
+            "the deploy came after it: {before:?}"
+        );
+        let elsewhere = changes("elsewhere").await;
+        assert_eq!((elsewhere.component, elsewhere.service), (None, None));
+        assert!(elsewhere.deployments.is_empty());
+
+        let missing = app
+            .admin
+            .request(
+                Method::GET,
+                &format!("/api/v1/alerts/{}/deployments", uuid::Uuid::now_v7()),
+            )
+            .unwrap()
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(missing.status(), 404);
+    }
+}
+
 async fn triage(
     client: &flightdeck_client::Client,
     id: uuid::Uuid,

@@ -1,9 +1,6 @@
 //! Components: admin CRUD, the detail page with the linked service's deployments, the health grid.
 
-use flightdeck_model::{
-    Component, ComponentDetail, ComponentStatus, CreateDeployment, CreateEnvironment,
-    CreateService, HealthGrid,
-};
+use flightdeck_model::{Component, ComponentDetail, ComponentStatus, HealthGrid};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -37,40 +34,8 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(
 async fn components_are_created_listed_patched_and_shown_with_their_services_deployments() {
     for backend in BACKENDS {
         let app = spawn_app(backend).await;
-        app.admin
-            .create_service(&CreateService {
-                slug: "checkout-api".into(),
-                name: "Checkout API".into(),
-                team: None,
-                repositories: vec![],
-            })
-            .await
-            .unwrap();
-        app.admin
-            .create_environment(&CreateEnvironment {
-                slug: "staging".into(),
-                name: "Staging".into(),
-                rank: 20,
-                protected: false,
-                aliases: vec![],
-                freeze_windows: vec![],
-            })
-            .await
-            .unwrap();
-        let deployment = app
-            .admin
-            .deploy(&CreateDeployment {
-                service: "checkout-api".into(),
-                environment: "staging".into(),
-                version: "v1.2.3".into(),
-                description: None,
-                confirm: None,
-                commit_sha: None,
-                commit_url: None,
-                committed_at: None,
-            })
-            .await
-            .unwrap();
+        app.seed_target("checkout-api", "staging", 20).await;
+        let deployment = app.deploy("checkout-api", "staging", "v1.2.3").await;
 
         let resp = create_component(
             &app,

@@ -32,6 +32,52 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// Creates service `slug` (named after it) and an unprotected environment `env` at `rank`.
+    pub async fn seed_target(&self, slug: &str, env: &str, rank: i32) {
+        self.admin
+            .create_service(&flightdeck_model::CreateService {
+                slug: slug.into(),
+                name: slug.into(),
+                team: None,
+                repositories: vec![],
+            })
+            .await
+            .unwrap();
+        self.admin
+            .create_environment(&flightdeck_model::CreateEnvironment {
+                slug: env.into(),
+                name: env.into(),
+                rank,
+                protected: false,
+                aliases: vec![],
+                freeze_windows: vec![],
+            })
+            .await
+            .unwrap();
+    }
+
+    /// Deploys `version` of `service` to `env` as the admin (the target must exist).
+    pub async fn deploy(
+        &self,
+        service: &str,
+        env: &str,
+        version: &str,
+    ) -> flightdeck_model::Deployment {
+        self.admin
+            .deploy(&flightdeck_model::CreateDeployment {
+                service: service.into(),
+                environment: env.into(),
+                version: version.into(),
+                description: None,
+                confirm: None,
+                commit_sha: None,
+                commit_url: None,
+                committed_at: None,
+            })
+            .await
+            .unwrap()
+    }
+
     /// Creates a user with `role` and returns a client logged in as them.
     pub async fn user_with_role(&self, role: Role) -> Client {
         let username = format!("{role}-{}", uuid::Uuid::now_v7().simple());

@@ -453,40 +453,8 @@ async fn a_component_in_maintenance_suppresses_its_alerts_notifications() {
 
 /// Deploys checkout-api 1.4.2 to staging and reports it failed: a `deployment.failed`.
 async fn fail_a_deployment(app: &TestApp) -> flightdeck_model::Deployment {
-    app.admin
-        .create_service(&flightdeck_model::CreateService {
-            slug: "checkout-api".into(),
-            name: "Checkout API".into(),
-            team: None,
-            repositories: vec![],
-        })
-        .await
-        .unwrap();
-    app.admin
-        .create_environment(&flightdeck_model::CreateEnvironment {
-            slug: "staging".into(),
-            name: "Staging".into(),
-            rank: 10,
-            protected: false,
-            aliases: vec![],
-            freeze_windows: vec![],
-        })
-        .await
-        .unwrap();
-    let created = app
-        .admin
-        .deploy(&flightdeck_model::CreateDeployment {
-            service: "checkout-api".into(),
-            environment: "staging".into(),
-            version: "1.4.2".into(),
-            description: None,
-            confirm: None,
-            commit_sha: None,
-            commit_url: None,
-            committed_at: None,
-        })
-        .await
-        .unwrap();
+    app.seed_target("checkout-api", "staging", 10).await;
+    let created = app.deploy("checkout-api", "staging", "1.4.2").await;
     let token = created.callback.as_ref().unwrap().token.clone();
     app.client
         .report_status(

@@ -249,6 +249,12 @@ fn routes() -> Vec<Route> {
         r(Method::GET, "/api/v1/alerts/summary", Some(Viewer), None),
         r(Method::GET, "/api/v1/alerts/{id}", Some(Viewer), None),
         r(
+            Method::GET,
+            "/api/v1/alerts/{id}/deployments",
+            Some(Viewer),
+            None,
+        ),
+        r(
             Method::POST,
             "/api/v1/alerts/{id}/acknowledge",
             Some(Operator),
