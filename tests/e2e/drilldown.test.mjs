@@ -301,6 +301,14 @@ test('the component page charts real Prometheus data with deploy and alert marke
   assert.equal(await changes.first().locator('[data-status]').getAttribute('data-status'), 'failed');
   assert.match(await changes.first().textContent(), /(moments|\d+ min) before it started/);
   await browser.snap('01b-alert-changes');
+  // And back: the failed deployment's page lists the alert that started after it.
+  await changes.first().locator('a').click();
+  await page.waitForURL(/\/deployments\/[0-9a-f-]{36}$/);
+  const after = page.getByTestId('deployment-alert');
+  await after.first().waitFor();
+  assert.deepEqual(await after.evaluateAll((els) => els.map((e) => e.dataset.alertName)), ['HighErrorRate']);
+  assert.match(await after.first().textContent(), /checkout · started (moments|\d+ min) after/);
+  await browser.snap('01c-deployment-alerts');
 
   // The SLO list, worst budget first, through the nav (no reload).
   await page.getByTestId('nav-slos').first().click();

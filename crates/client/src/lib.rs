@@ -336,6 +336,12 @@ impl Client {
         self.get(&format!("api/v1/deployments/{id}"), &()).await
     }
 
+    /// Alerts on the service's components that started in the hour after the deployment.
+    pub async fn deployment_alerts(&self, id: Id) -> Result<DeploymentAlerts> {
+        self.get(&format!("api/v1/deployments/{id}/alerts"), &())
+            .await
+    }
+
     pub async fn deployment_events(&self, id: Id) -> Result<Vec<DeploymentEvent>> {
         self.get(&format!("api/v1/deployments/{id}/events"), &())
             .await

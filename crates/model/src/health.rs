@@ -440,6 +440,19 @@ pub struct AlertDeployments {
     pub deployments: Vec<Deployment>,
 }
 
+/// `GET /api/v1/deployments/{id}/alerts`: what a deployment may have set off — alerts on the
+/// components linked to its service that started within the window after it was created, oldest
+/// first. `components` says where they were looked for (none: no component is linked).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeploymentAlerts {
+    /// The components whose linked service is the deployment's, by slug.
+    pub components: Vec<String>,
+    /// How long after the deployment was created an alert may have started.
+    pub window_minutes: u32,
+    pub alerts: Vec<Alert>,
+}
+
 /// Acknowledge, escalate or resolve.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -27,6 +27,8 @@ pub trait HealthQueries: Send {
     async fn components_stamp(&mut self) -> StoreResult<(i64, Option<DateTime<Utc>>)>;
     /// Every component by slug.
     async fn list_components(&mut self) -> StoreResult<Vec<Component>>;
+    /// The components linked to `service`, by slug.
+    async fn components_of_service(&mut self, service: &str) -> StoreResult<Vec<Component>>;
     async fn update_component(
         &mut self,
         id: Id,
@@ -57,6 +59,14 @@ pub trait HealthQueries: Send {
     async fn list_alerts(&mut self, filter: &AlertFilter, limit: u32) -> StoreResult<Vec<Alert>>;
     /// Firing and not resolved by hand, routed to `component`, newest first.
     async fn live_alerts(&mut self, component: &str) -> StoreResult<Vec<Alert>>;
+    /// Alerts routed to `component` that started in `[from, to)`, resolved or not, oldest first.
+    async fn alerts_started_between(
+        &mut self,
+        component: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<Alert>>;
     async fn insert_alert_event(&mut self, event: &AlertEvent) -> StoreResult<AlertEvent>;
     /// Oldest first.
     async fn alert_events(&mut self, alert_id: Id) -> StoreResult<Vec<AlertEvent>>;
@@ -400,6 +410,16 @@ macro_rules! impl_health_queries {
                     .await?)
             }
 
+            async fn components_of_service(&mut self, service: &str) -> StoreResult<Vec<Component>> {
+                let rows: Vec<ComponentRow> = sqlx::query_as(&format!(
+                    "SELECT {COMPONENT_COLUMNS} FROM components WHERE service = $1 ORDER BY slug"
+                ))
+                .bind(service)
+                .fetch_all(&mut *self.0)
+                .await?;
+                components(rows)
+            }
+
             async fn list_components(&mut self) -> StoreResult<Vec<Component>> {
                 let rows: Vec<ComponentRow> = sqlx::query_as(&format!(
                     "SELECT {COMPONENT_COLUMNS} FROM components ORDER BY slug"
@@ -529,6 +549,26 @@ macro_rules! impl_health_queries {
                 .bind(filter.before_id)
                 .bind(i64::from(limit))
                 .bind(filter.text_pattern())
+                .fetch_all(&mut *self.0)
+                .await?;
+                alerts(rows)
+            }
+
+            async fn alerts_started_between(
+                &mut self,
+                component: &str,
+                from: DateTime<Utc>,
+                to: DateTime<Utc>,
+                limit: u32,
+            ) -> StoreResult<Vec<Alert>> {
+                let rows: Vec<AlertRow> = sqlx::query_as(&format!(
+                    "SELECT {ALERT_COLUMNS} FROM alerts WHERE component = $1 AND starts_at >= $2 \
+                     AND starts_at < $3 ORDER BY starts_at, id LIMIT $4"
+                ))
+                .bind(component)
+                .bind(from)
+                .bind(to)
+                .bind(i64::from(limit))
                 .fetch_all(&mut *self.0)
                 .await?;
                 alerts(rows)

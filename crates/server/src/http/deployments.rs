@@ -13,9 +13,9 @@ use flightdeck_domain::{
     rollback::{check_confirmation, choose_target, rollback_from},
 };
 use flightdeck_model::{
-    CancelDeployment, CreateDeployment, CreateRollback, Deployment, DeploymentCallback,
-    DeploymentEvent, DeploymentKind, DeploymentStatus, Environment, ExecutorConfig, Id, LogLine,
-    MarkBad, Page, RollbackPreview, Service, StatusReport,
+    CancelDeployment, CreateDeployment, CreateRollback, Deployment, DeploymentAlerts,
+    DeploymentCallback, DeploymentEvent, DeploymentKind, DeploymentStatus, Environment,
+    ExecutorConfig, Id, LogLine, MarkBad, Page, RollbackPreview, Service, StatusReport,
 };
 use flightdeck_store::{
     DeploymentFilter, NewAudit, NewDeployment, NewDeploymentEvent, StoreError, Tx,
@@ -24,6 +24,7 @@ use serde::Deserialize;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{
+    alerts::CHANGE_WINDOW_MINUTES,
     error::{ApiError, ApiResult},
     extract::{Auth, Paging, RequestMeta, bearer_token, role::Deployer},
     idempotency::Idempotency,
@@ -38,6 +39,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(create_deployment)
         .service(get_deployment)
         .service(deployment_events)
+        .service(deployment_alerts)
         .service(deployment_logs)
         .service(cancel_deployment)
         .service(mark_bad)
@@ -357,6 +359,47 @@ async fn deployment_events(
     let mut db = state.store.conn().await?;
     db.deployment_by_id(*id).await?.ok_or_else(no_deployment)?;
     Ok(web::Json(db.deployment_events(*id).await?))
+}
+
+/// At most this many alerts after a deployment (an outage can raise hundreds).
+const MAX_ALERTS_AFTER: u32 = 50;
+
+/// What the deployment may have set off: alerts on the components linked to its service that
+/// started in the hour after it was created (the same window the alert page looks back over),
+/// oldest first.
+#[utoipa::path(tag = "deployments", params(("id" = uuid::Uuid, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "Alerts that started just after it", body = DeploymentAlerts),
+              (status = 404, description = "No such deployment")))]
+#[get("/deployments/{id}/alerts")]
+async fn deployment_alerts(
+    _auth: Auth,
+    state: web::Data<AppState>,
+    id: web::Path<Id>,
+) -> ApiResult<web::Json<DeploymentAlerts>> {
+    let mut db = state.store.conn().await?;
+    let deployment = db
+        .deployment_by_id(*id)
+        .await?
+        .ok_or_else(no_deployment)?
+        .deployment;
+    let window = CHANGE_WINDOW_MINUTES;
+    let from = deployment.created_at;
+    let to = from + chrono::TimeDelta::minutes(i64::from(window));
+    let components = db.components_of_service(&deployment.service).await?;
+    let mut alerts = Vec::new();
+    for c in &components {
+        alerts.extend(
+            db.alerts_started_between(&c.slug, from, to, MAX_ALERTS_AFTER)
+                .await?,
+        );
+    }
+    alerts.sort_by_key(|a| (a.starts_at, a.id));
+    alerts.truncate(MAX_ALERTS_AFTER as usize);
+    Ok(web::Json(DeploymentAlerts {
+        components: components.into_iter().map(|c| c.slug).collect(),
+        window_minutes: window,
+        alerts,
+    }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

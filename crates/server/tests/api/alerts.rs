@@ -579,7 +579,7 @@ async fn the_summary_counts_live_alerts_by_triage_state_and_severity_routed_or_n
 }
 
 #[tokio::test]
-async fn an_alert_lists_its_services_deployments_from_the_hour_before_it_started() {
+async fn alerts_and_deployments_within_the_hour_are_shown_next_to_each_other() {
     use flightdeck_model::AlertDeployments;
     for backend in BACKENDS {
         let app = app_with_secret(backend).await;
@@ -655,6 +655,32 @@ async fn an_alert_lists_its_services_deployments_from_the_hour_before_it_started
             .request(
                 Method::GET,
                 &format!("/api/v1/alerts/{}/deployments", uuid::Uuid::now_v7()),
+            )
+            .unwrap()
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(missing.status(), 404);
+
+        // The other way round, from the deployment: the alert that started after it, not the
+        // one that started hours before, nor the one on no component.
+        let after_deploy: flightdeck_model::DeploymentAlerts = get_json(
+            &app.admin,
+            &format!("/api/v1/deployments/{}/alerts", deployment.id),
+        )
+        .await;
+        assert_eq!(after_deploy.components, vec!["checkout".to_owned()]);
+        let fps: Vec<_> = after_deploy
+            .alerts
+            .iter()
+            .map(|a| a.fingerprint.as_str())
+            .collect();
+        assert_eq!(fps, vec!["after"]);
+        let missing = app
+            .admin
+            .request(
+                Method::GET,
+                &format!("/api/v1/deployments/{}/alerts", uuid::Uuid::now_v7()),
             )
             .unwrap()
             .send()

@@ -162,6 +162,12 @@ fn routes() -> Vec<Route> {
         r(Method::GET, "/api/v1/deployments/{id}", Some(Viewer), None),
         r(
             Method::GET,
+            "/api/v1/deployments/{id}/alerts",
+            Some(Viewer),
+            None,
+        ),
+        r(
+            Method::GET,
             "/api/v1/deployments/{id}/events",
             Some(Viewer),
             None,

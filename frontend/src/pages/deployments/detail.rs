@@ -1,6 +1,8 @@
 //! One deployment: summary, timeline, live log, and the actions a deployer may take on it.
 
-use flightdeck_model::{Deployment, DeploymentEvent, Id, LogLine, LogStream, Role};
+use flightdeck_model::{
+    Deployment, DeploymentAlerts, DeploymentEvent, Id, LogLine, LogStream, Role, Timestamp,
+};
 use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -17,8 +19,9 @@ use crate::components::{
 };
 use crate::format::{duration_secs, local_time, relative_to, ticking_now};
 use crate::live::use_live;
+use crate::pages::health::status::{ALERT_UPDATED, SeverityBadge, TriageBadge};
 use crate::pages::overview::{DEPLOYMENT_UPDATED, newer};
-use crate::routes::{Page, deployment_path};
+use crate::routes::{Page, alert_path, deployment_path};
 
 const DEPLOYMENT_LOG: &str = "deployment.log";
 /// The server's largest page of log lines.
@@ -188,8 +191,90 @@ fn Detail(id: Id) -> impl IntoView {
                             executor=Signal::derive(move || deployment.with(|d| d.as_ref().map(|d| d.executor.clone()).unwrap_or_default())) />
                     </div>
                 </div>
+                <AlertsAfter id created=Signal::derive(move || deployment.with(|d| d.as_ref().map(|d| d.created_at))) />
             </Show>
         </section>
+    }
+}
+
+/// What the deployment may have set off: alerts on its service's components that started in
+/// the hour after it, followed live (the question after any deploy: "did it break something?").
+#[component]
+fn AlertsAfter(id: Id, created: Signal<Option<Timestamp>>) -> impl IntoView {
+    let api = use_api();
+    let live = use_live();
+    let after = RwSignal::new(None::<DeploymentAlerts>);
+    let (error, load) = live.keep_loaded(
+        move || async move {
+            api.call(move |c| async move { c.deployment_alerts(id).await })
+                .await
+        },
+        move |a: DeploymentAlerts| {
+            after.try_set(Some(a));
+        },
+    );
+    live.subscribe(move |event| {
+        if event.kind != ALERT_UPDATED {
+            return;
+        }
+        let component = event.data.get("component").and_then(|c| c.as_str());
+        let ours = after.with_untracked(|a| {
+            a.as_ref()
+                .is_some_and(|a| component.is_some_and(|c| a.components.iter().any(|x| x == c)))
+        });
+        if ours {
+            load();
+        }
+    });
+    let body = move || {
+        if let Some(e) = error.get() {
+            return view! { <p class="form-error" role="alert">{format!("Could not load the alerts: {e}")}</p> }.into_any();
+        }
+        let Some(a) = after.get() else {
+            return view! { <Loading label="Looking for alerts…" /> }.into_any();
+        };
+        if a.components.is_empty() {
+            return view! {
+                <p class="muted">"No component is linked to this service, so no alert can be tied to it. Link one in Settings → Catalog."</p>
+            }.into_any();
+        }
+        if a.alerts.is_empty() {
+            return view! {
+                <p class="muted" data-testid="deployment-alerts-none">
+                    {format!("No alert on {} started in the {} minutes after it.", a.components.join(", "), a.window_minutes)}
+                </p>
+            }.into_any();
+        }
+        let created = created.get();
+        view! {
+            <ul class="change-list">
+                {a.alerts.into_iter().map(|al| view! {
+                    <li data-testid="deployment-alert" data-alert-name=al.name.clone() data-state=al.state.as_str()>
+                        <SeverityBadge severity=al.severity />
+                        <a href=alert_path(al.id)><strong>{al.name.clone()}</strong></a>
+                        <TriageBadge state=al.state />
+                        <span class="muted small" title=local_time(&al.starts_at)>
+                            {format!(" · {} · {}", al.component.clone().unwrap_or_default(), after_by(created, al.starts_at))}
+                        </span>
+                    </li>
+                }).collect_view()}
+            </ul>
+        }.into_any()
+    };
+    view! {
+        <div class="card alert-changes" data-testid="deployment-alerts">
+            <h2>"Alerts after it"</h2>
+            {body}
+        </div>
+    }
+}
+
+/// "started 4 min after": how long after the deployment was created an alert started.
+fn after_by(created: Option<Timestamp>, started: Timestamp) -> String {
+    match created.map(|c| (started - c).num_minutes()) {
+        Some(m) if m >= 1 => format!("started {m} min after"),
+        Some(_) => "started moments after".to_owned(),
+        None => format!("started {}", local_time(&started)),
     }
 }
 
