@@ -227,7 +227,13 @@ export async function openBrowser(t, { viewport = { width: 1440, height: 900 }, 
     });
     p.on('pageerror', (err) => report(`uncaught exception: ${err.message}`));
     p.on('crash', () => problems.push('page crashed'));
-    p.on('requestfailed', (req) => report(`request failed: ${req.method()} ${req.url()}: ${req.failure()?.errorText}`));
+    p.on('requestfailed', (req) => {
+      const error = req.failure()?.errorText ?? '';
+      // Cancelled by the client: a reload or navigation drops what the page had in flight (a
+      // background recount, a list reload). Not a failure of the server or the network.
+      if (error === 'net::ERR_ABORTED') return;
+      report(`request failed: ${req.method()} ${req.url()}: ${error}`);
+    });
     p.on('response', (res) => {
       if (res.status() >= 400 && !isExpected(res.status(), res.url())) {
         report(`HTTP ${res.status()} for ${res.request().method()} ${res.url()}`);
