@@ -309,6 +309,12 @@ test('the component page charts real Prometheus data with deploy and alert marke
   assert.deepEqual(await after.evaluateAll((els) => els.map((e) => e.dataset.alertName)), ['HighErrorRate']);
   assert.match(await after.first().textContent(), /checkout · started (moments|\d+ min) after/);
   await browser.snap('01c-deployment-alerts');
+  // 1.42.0 was followed by 1.43.0 on the same target before the alert: the alert is not its.
+  await page.goBack();
+  await changes.nth(1).locator('a').click();
+  await page.getByTestId('deployment-alerts-none').waitFor();
+  assert.equal(await page.getByTestId('deployment-alerts-next').locator('a').textContent(), '1.43.0');
+  assert.equal(await page.getByTestId('deployment-alert').count(), 0);
 
   // The SLO list, worst budget first, through the nav (no reload).
   await page.getByTestId('nav-slos').first().click();

@@ -450,6 +450,10 @@ pub struct DeploymentAlerts {
     pub components: Vec<String>,
     /// How long after the deployment was created an alert may have started.
     pub window_minutes: u32,
+    /// The next deployment to the same service and environment inside that window: what
+    /// follows it is that one's, so the window ends where it was created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<Deployment>,
     pub alerts: Vec<Alert>,
 }
 

@@ -363,10 +363,13 @@ async fn deployment_events(
 
 /// At most this many alerts after a deployment (an outage can raise hundreds).
 const MAX_ALERTS_AFTER: u32 = 50;
+/// Deployments to one target within the hour after another, read to find the next one (the
+/// list comes newest first; a target redeployed more often than this in an hour is cut later).
+const MAX_LATER_DEPLOYMENTS: u32 = 200;
 
 /// What the deployment may have set off: alerts on the components linked to its service that
-/// started in the hour after it was created (the same window the alert page looks back over),
-/// oldest first.
+/// started in the hour after it was created (the same window the alert page looks back over) and
+/// before the next deployment to the same target, oldest first.
 #[utoipa::path(tag = "deployments", params(("id" = uuid::Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, description = "Alerts that started just after it", body = DeploymentAlerts),
               (status = 404, description = "No such deployment")))]
@@ -384,7 +387,24 @@ async fn deployment_alerts(
         .deployment;
     let window = CHANGE_WINDOW_MINUTES;
     let from = deployment.created_at;
-    let to = from + chrono::TimeDelta::minutes(i64::from(window));
+    let mut to = from + chrono::TimeDelta::minutes(i64::from(window));
+    // A later deployment to the same target owns what follows it: the window ends there.
+    let later = DeploymentFilter {
+        service: Some(deployment.service.clone()),
+        environment: Some(deployment.environment.clone()),
+        since: Some(from),
+        until: Some(to),
+        ..Default::default()
+    };
+    let next = db
+        .list_deployments(&later, MAX_LATER_DEPLOYMENTS)
+        .await?
+        .into_iter()
+        .filter(|d| d.id != deployment.id && d.created_at > from)
+        .min_by_key(|d| (d.created_at, d.id));
+    if let Some(n) = &next {
+        to = n.created_at;
+    }
     let components = db.components_of_service(&deployment.service).await?;
     let mut alerts = Vec::new();
     for c in &components {
@@ -398,6 +418,7 @@ async fn deployment_alerts(
     Ok(web::Json(DeploymentAlerts {
         components: components.into_iter().map(|c| c.slug).collect(),
         window_minutes: window,
+        next,
         alerts,
     }))
 }

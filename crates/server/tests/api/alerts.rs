@@ -670,12 +670,51 @@ async fn alerts_and_deployments_within_the_hour_are_shown_next_to_each_other() {
         )
         .await;
         assert_eq!(after_deploy.components, vec!["checkout".to_owned()]);
+        assert_eq!(after_deploy.next, None);
         let fps: Vec<_> = after_deploy
             .alerts
             .iter()
             .map(|a| a.fingerprint.as_str())
             .collect();
         assert_eq!(fps, vec!["after"]);
+
+        // A later deploy to the same target (before the alert started, seconds from now) owns
+        // the alert: the first one's window ends where the next was created.
+        let token = deployment.callback.as_ref().unwrap().token.clone();
+        app.client
+            .report_status(
+                deployment.id,
+                &token,
+                &flightdeck_model::StatusReport {
+                    status: flightdeck_model::DeploymentStatus::Succeeded,
+                    message: None,
+                    url: None,
+                    log: vec![],
+                },
+            )
+            .await
+            .unwrap();
+        let next = app.deploy("checkout-api", "production", "1.44.0").await;
+        let alerts_after = |id: uuid::Uuid| {
+            let admin = &app.admin;
+            async move {
+                get_json::<flightdeck_model::DeploymentAlerts>(
+                    admin,
+                    &format!("/api/v1/deployments/{id}/alerts"),
+                )
+                .await
+            }
+        };
+        let first = alerts_after(deployment.id).await;
+        assert_eq!(first.next.as_ref().map(|d| d.id), Some(next.id));
+        assert!(first.alerts.is_empty(), "{first:?}");
+        let fps: Vec<_> = alerts_after(next.id)
+            .await
+            .alerts
+            .into_iter()
+            .map(|a| a.fingerprint)
+            .collect();
+        assert_eq!(fps, vec!["after".to_owned()]);
         let missing = app
             .admin
             .request(

@@ -17,7 +17,7 @@ use crate::components::{
     status::{KindBadge, StatusBadge, kind_str},
     toast::use_toasts,
 };
-use crate::format::{duration_secs, local_time, relative_to, ticking_now};
+use crate::format::{duration_secs, local_time, relative, relative_to, ticking_now};
 use crate::live::use_live;
 use crate::pages::health::status::{ALERT_UPDATED, SeverityBadge, TriageBadge};
 use crate::pages::overview::{DEPLOYMENT_UPDATED, newer};
@@ -238,15 +238,27 @@ fn AlertsAfter(id: Id, created: Signal<Option<Timestamp>>) -> impl IntoView {
                 <p class="muted">"No component is linked to this service, so no alert can be tied to it. Link one in Settings → Catalog."</p>
             }.into_any();
         }
+        // Where the window ends early: the next deployment to this target owns what follows.
+        let next = a.next.clone().map(|n| {
+            view! {
+                <p class="muted small" data-testid="deployment-alerts-next">
+                    "Up to the next deployment here, "
+                    <a class="mono" href=deployment_path(n.id)>{n.version.clone()}</a>
+                    {format!(", {}.", relative(&n.created_at))}
+                </p>
+            }
+        });
         if a.alerts.is_empty() {
             return view! {
                 <p class="muted" data-testid="deployment-alerts-none">
                     {format!("No alert on {} started in the {} minutes after it.", a.components.join(", "), a.window_minutes)}
                 </p>
+                {next}
             }.into_any();
         }
         let created = created.get();
         view! {
+            {next}
             <ul class="change-list">
                 {a.alerts.into_iter().map(|al| view! {
                     <li data-testid="deployment-alert" data-alert-name=al.name.clone() data-state=al.state.as_str()>
