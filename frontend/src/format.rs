@@ -67,6 +67,15 @@ pub fn local_input(at: &Timestamp) -> String {
     local.format(format).to_string()
 }
 
+/// How far apart two moments are, for "… before it started" and "started … after":
+/// "moments" under a minute, else whole minutes ("12 min").
+pub fn minutes_apart(earlier: &Timestamp, later: &Timestamp) -> String {
+    match (*later - *earlier).num_minutes() {
+        m if m < 1 => "moments".to_owned(),
+        m => format!("{m} min"),
+    }
+}
+
 /// The current time, moving every 15 s while the calling component lives, so "3 min ago"
 /// stays true on a screen left open.
 pub fn ticking_now() -> leptos::prelude::RwSignal<DateTime<Utc>> {

@@ -108,8 +108,8 @@ fn is_failed_change(d: &Deployment, history: &[&Deployment]) -> bool {
                     r.kind == DeploymentKind::Rollback
                         && r.status != DeploymentStatus::Cancelled
                         && r.id != d.id
-                        // Restoring what already runs replaces nothing.
-                        && r.rollback_to != Some(d.id)
+                        // Restoring the version that already runs replaces nothing (this also
+                        // covers a rollback to `d` itself, which restores `d`'s version).
                         && r.version != d.version
                         && current_at(history, r.created_at).is_some_and(|c| c.id == d.id)
                 })

@@ -12,7 +12,7 @@ use crate::components::{
     states::{EmptyState, Loading},
     status::StatusBadge,
 };
-use crate::format::{local_time, relative};
+use crate::format::{local_time, minutes_apart, relative};
 use crate::live::use_live;
 use crate::pages::alerts::{AlertList, EventCache, web_link};
 use crate::pages::health::{component_path, status::ALERT_UPDATED};
@@ -162,7 +162,7 @@ fn Changes(id: Id, started: Timestamp) -> impl IntoView {
                             <span>{format!(" {} → {}", d.service, d.environment)}</span>
                             {(d.kind == DeploymentKind::Rollback).then(|| view! { <span class="badge badge-warn">"rollback"</span> })}
                             <span class="muted small" title=local_time(&d.created_at)>
-                                {format!(" · {}, by {}", ahead_of(started, d.created_at), d.created_by)}
+                                {format!(" · {} before it started, by {}", minutes_apart(&d.created_at, &started), d.created_by)}
                             </span>
                         </li>
                     }).collect_view()}
@@ -175,14 +175,6 @@ fn Changes(id: Id, started: Timestamp) -> impl IntoView {
             <h2>"Deployed just before"</h2>
             {body}
         </div>
-    }
-}
-
-/// "12 min before": how long before the alert's start a deployment was created.
-fn ahead_of(started: Timestamp, at: Timestamp) -> String {
-    match (started - at).num_minutes() {
-        m if m < 1 => "moments before it started".to_owned(),
-        m => format!("{m} min before it started"),
     }
 }
 

@@ -17,7 +17,7 @@ use crate::components::{
     status::{KindBadge, StatusBadge, kind_str},
     toast::use_toasts,
 };
-use crate::format::{duration_secs, local_time, relative, relative_to, ticking_now};
+use crate::format::{duration_secs, local_time, minutes_apart, relative, relative_to, ticking_now};
 use crate::live::use_live;
 use crate::pages::health::status::{ALERT_UPDATED, SeverityBadge, TriageBadge};
 use crate::pages::overview::{DEPLOYMENT_UPDATED, newer};
@@ -92,6 +92,8 @@ fn Detail(id: Id) -> impl IntoView {
     let log = RwSignal::new(Vec::<LogLine>::new());
     let log_error = RwSignal::new(None::<String>);
     let timeline_tick = RwSignal::new(0u64);
+    // Set once: the alerts card mounts when the deployment first arrives, not on each update.
+    let created = Memo::new(move |_| deployment.with(|d| d.as_ref().map(|d| d.created_at)));
 
     let load = move || {
         spawn_local(async move {
@@ -191,7 +193,7 @@ fn Detail(id: Id) -> impl IntoView {
                             executor=Signal::derive(move || deployment.with(|d| d.as_ref().map(|d| d.executor.clone()).unwrap_or_default())) />
                     </div>
                 </div>
-                <AlertsAfter id created=Signal::derive(move || deployment.with(|d| d.as_ref().map(|d| d.created_at))) />
+                {move || created.get().map(|created| view! { <AlertsAfter id created /> })}
             </Show>
         </section>
     }
@@ -200,7 +202,7 @@ fn Detail(id: Id) -> impl IntoView {
 /// What the deployment may have set off: alerts on its service's components that started in
 /// the hour after it, followed live (the question after any deploy: "did it break something?").
 #[component]
-fn AlertsAfter(id: Id, created: Signal<Option<Timestamp>>) -> impl IntoView {
+fn AlertsAfter(id: Id, created: Timestamp) -> impl IntoView {
     let api = use_api();
     let live = use_live();
     let after = RwSignal::new(None::<DeploymentAlerts>);
@@ -256,7 +258,6 @@ fn AlertsAfter(id: Id, created: Signal<Option<Timestamp>>) -> impl IntoView {
                 {next}
             }.into_any();
         }
-        let created = created.get();
         view! {
             {next}
             <ul class="change-list">
@@ -266,7 +267,7 @@ fn AlertsAfter(id: Id, created: Signal<Option<Timestamp>>) -> impl IntoView {
                         <a href=alert_path(al.id)><strong>{al.name.clone()}</strong></a>
                         <TriageBadge state=al.state />
                         <span class="muted small" title=local_time(&al.starts_at)>
-                            {format!(" · {} · {}", al.component.clone().unwrap_or_default(), after_by(created, al.starts_at))}
+                            {format!(" · {} · started {} after", al.component.clone().unwrap_or_default(), minutes_apart(&created, &al.starts_at))}
                         </span>
                     </li>
                 }).collect_view()}
@@ -278,15 +279,6 @@ fn AlertsAfter(id: Id, created: Signal<Option<Timestamp>>) -> impl IntoView {
             <h2>"Alerts after it"</h2>
             {body}
         </div>
-    }
-}
-
-/// "started 4 min after": how long after the deployment was created an alert started.
-fn after_by(created: Option<Timestamp>, started: Timestamp) -> String {
-    match created.map(|c| (started - c).num_minutes()) {
-        Some(m) if m >= 1 => format!("started {m} min after"),
-        Some(_) => "started moments after".to_owned(),
-        None => format!("started {}", local_time(&started)),
     }
 }
 

@@ -55,9 +55,8 @@ impl UrlFilter for Filter {
     }
 
     fn from_query(query: &ParamsMap) -> Self {
-        let status = param(query, "status");
         Filter {
-            status: STATUS_ORDER.into_iter().find(|s| s.as_str() == status),
+            status: param(query, "status").parse().ok(),
             text: param(query, "q"),
         }
     }
