@@ -3,9 +3,17 @@
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
+
+/// The webhook inbox as the database reports it.
+pub struct InboxBacklog {
+    /// Deliveries stored and not yet applied.
+    pub depth: i64,
+    /// How long the oldest of them has waited; zero when none waits.
+    pub oldest_wait: Duration,
+}
 
 pub struct Metrics {
     registry: Registry,
@@ -14,6 +22,7 @@ pub struct Metrics {
     pool: IntGaugeVec,
     ws_clients: IntGauge,
     inbox_depth: IntGauge,
+    inbox_oldest: Gauge,
 }
 
 impl Default for Metrics {
@@ -54,12 +63,20 @@ impl Metrics {
             "Webhook deliveries stored and not yet applied",
         )
         .expect("metric");
+        // What to alert on when workers fall behind or stop: depth alone cannot tell a burst
+        // being worked off from a queue nobody drains.
+        let inbox_oldest = Gauge::new(
+            "inbox_oldest_pending_seconds",
+            "How long the oldest webhook delivery not yet applied has waited (0 when none)",
+        )
+        .expect("metric");
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(pool.clone()),
             Box::new(ws_clients.clone()),
             Box::new(inbox_depth.clone()),
+            Box::new(inbox_oldest.clone()),
         ] {
             registry.register(c).expect("unique metric names");
         }
@@ -70,6 +87,7 @@ impl Metrics {
             pool,
             ws_clients,
             inbox_depth,
+            inbox_oldest,
         }
     }
 
@@ -84,15 +102,16 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
-    /// `inbox_depth` is `None` when the database could not say (the gauge keeps its last value).
+    /// `inbox` is `None` when the database could not say (the gauges keep their last values).
     pub fn render(
         &self,
         pool: flightdeck_store::PoolStats,
         ws_clients: i64,
-        inbox_depth: Option<i64>,
+        inbox: Option<InboxBacklog>,
     ) -> String {
-        if let Some(depth) = inbox_depth {
-            self.inbox_depth.set(depth);
+        if let Some(inbox) = inbox {
+            self.inbox_depth.set(inbox.depth);
+            self.inbox_oldest.set(inbox.oldest_wait.as_secs_f64());
         }
         self.pool
             .with_label_values(&["idle"])

@@ -194,6 +194,8 @@ pub trait DeployQueries: Send {
         limit: u32,
     ) -> StoreResult<Vec<InboxRecord>>;
     async fn inbox_depth(&mut self) -> StoreResult<i64>;
+    /// When the oldest delivery still pending arrived: how far behind the workers are.
+    async fn inbox_oldest_pending(&mut self) -> StoreResult<Option<DateTime<Utc>>>;
 
     // --- idempotency ---
     async fn idempotent_response(
@@ -1169,6 +1171,15 @@ macro_rules! impl_deploy_queries {
                 Ok(sqlx::query_scalar("SELECT COUNT(*) FROM inbox WHERE state = 'pending'")
                     .fetch_one(&mut *self.0)
                     .await?)
+            }
+
+            async fn inbox_oldest_pending(&mut self) -> StoreResult<Option<DateTime<Utc>>> {
+                // The first entry of `inbox_pending_idx` (state, received_at) on both databases.
+                Ok(sqlx::query_scalar(
+                    "SELECT received_at FROM inbox WHERE state = 'pending' ORDER BY received_at LIMIT 1",
+                )
+                .fetch_optional(&mut *self.0)
+                .await?)
             }
         }
     };

@@ -1,10 +1,11 @@
 //! Probes, metrics and server information.
 
 use actix_web::{HttpResponse, get, web};
+use chrono::Utc;
 use flightdeck_model::{Readiness, ServerInfo};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::state::AppState;
+use crate::{metrics::InboxBacklog, state::AppState};
 
 const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -75,13 +76,20 @@ async fn redis_ping(pool: &deadpool_redis::Pool) -> anyhow::Result<()> {
 )]
 #[get("/metrics")]
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let depth = match state.store.conn().await {
-        Ok(mut db) => db.inbox_depth().await.ok(),
-        Err(_) => None,
-    };
+    let inbox = async {
+        let mut db = state.store.conn().await?;
+        let depth = db.inbox_depth().await?;
+        let oldest = db.inbox_oldest_pending().await?;
+        let oldest_wait = oldest
+            .and_then(|t| (Utc::now() - t).to_std().ok())
+            .unwrap_or_default();
+        Ok::<_, flightdeck_store::StoreError>(InboxBacklog { depth, oldest_wait })
+    }
+    .await
+    .ok();
     let text = state
         .metrics
-        .render(state.store.pool_stats(), state.hub.client_count(), depth);
+        .render(state.store.pool_stats(), state.hub.client_count(), inbox);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(text)

@@ -32,6 +32,19 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// `GET /metrics` (no credentials needed), as text.
+    pub async fn metrics_text(&self) -> String {
+        self.client
+            .request(reqwest::Method::GET, "metrics")
+            .unwrap()
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// Creates service `slug` (named after it) and an unprotected environment `env` at `rank`.
     pub async fn seed_target(&self, slug: &str, env: &str, rank: i32) {
         self.admin

@@ -65,16 +65,7 @@ async fn metrics_count_requests_by_route_pattern() {
     for _ in 0..3 {
         app.admin.me().await.unwrap();
     }
-    let text = app
-        .client
-        .request(Method::GET, "metrics")
-        .unwrap()
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics_text().await;
     let line = text
         .lines()
         .find(|l| {
@@ -86,6 +77,8 @@ async fn metrics_count_requests_by_route_pattern() {
         "flightdeck_http_request_duration_seconds_bucket",
         "flightdeck_db_pool_connections",
         "flightdeck_websocket_clients",
+        "flightdeck_inbox_depth",
+        "flightdeck_inbox_oldest_pending_seconds",
     ] {
         assert!(text.contains(name), "{name} missing");
     }

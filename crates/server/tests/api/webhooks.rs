@@ -471,6 +471,10 @@ async fn a_separate_worker_process_applies_what_api_replicas_store() {
         1,
         "no worker runs in the API replica"
     );
+    // /metrics says how far behind the workers are, for an alert on a stopped worker.
+    let (depth, waited) = inbox_metrics(&api).await;
+    assert_eq!(depth, 1.0);
+    assert!(waited >= 0.7, "the delivery has waited {waited} s");
 
     let mut worker = tokio::process::Command::new(env!("CARGO_BIN_EXE_flightdeck"))
         .arg("worker")
@@ -485,5 +489,22 @@ async fn a_separate_worker_process_applies_what_api_replicas_store() {
     settled(&api).await;
     let d = &api.admin.list_deployments(&[]).await.unwrap().items[0];
     assert_eq!(d.status, DeploymentStatus::Succeeded);
+    assert_eq!(inbox_metrics(&api).await, (0.0, 0.0));
     worker.kill().await.unwrap();
+}
+
+/// `flightdeck_inbox_depth` and `flightdeck_inbox_oldest_pending_seconds` from `/metrics`.
+async fn inbox_metrics(app: &TestApp) -> (f64, f64) {
+    let text = app.metrics_text().await;
+    let gauge = |name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("{name} missing from /metrics"))
+            .parse()
+            .unwrap()
+    };
+    (
+        gauge("flightdeck_inbox_depth"),
+        gauge("flightdeck_inbox_oldest_pending_seconds"),
+    )
 }

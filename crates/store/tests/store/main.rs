@@ -470,6 +470,42 @@ async fn a_batch_of_deliveries_stores_each_once_and_says_which_were_new() {
     .await;
 }
 
+#[tokio::test]
+async fn the_oldest_pending_delivery_dates_the_backlog() {
+    use chrono::DurationRound;
+    use flightdeck_store::{InboxState, NewInbox};
+    on_both(|store| async move {
+        // Stored to the microsecond.
+        let t0 = Utc::now()
+            .duration_trunc(Duration::microseconds(1))
+            .unwrap();
+        let delivery = |id: &str, minutes_ago: i64| NewInbox {
+            id: Id::now_v7(),
+            source: "github".into(),
+            delivery_id: id.into(),
+            event_type: Some("deployment".into()),
+            body: "{}".into(),
+            now: t0 - Duration::minutes(minutes_ago),
+        };
+        let mut db = store.conn().await.unwrap();
+        assert_eq!(db.inbox_oldest_pending().await.unwrap(), None);
+        let (late, early) = (delivery("late", 1), delivery("early", 5));
+        db.insert_inbox_batch(&[late.clone(), early.clone()])
+            .await
+            .unwrap();
+        assert_eq!(db.inbox_oldest_pending().await.unwrap(), Some(early.now));
+        db.finish_inbox(early.id, InboxState::Applied, None, t0)
+            .await
+            .unwrap();
+        assert_eq!(db.inbox_oldest_pending().await.unwrap(), Some(late.now));
+        db.finish_inbox(late.id, InboxState::Failed, Some("bad"), t0)
+            .await
+            .unwrap();
+        assert_eq!(db.inbox_oldest_pending().await.unwrap(), None);
+    })
+    .await;
+}
+
 fn new_component(slug: &str) -> flightdeck_store::NewComponent {
     flightdeck_store::NewComponent {
         id: Id::now_v7(),
