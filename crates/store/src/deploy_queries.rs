@@ -75,6 +75,13 @@ pub trait DeployQueries: Send {
         filter: &DeploymentFilter,
         limit: u32,
     ) -> StoreResult<Vec<Deployment>>;
+    /// The deployment to the same target right after `after` (ids are UUIDv7: creation order).
+    async fn next_deployment(
+        &mut self,
+        service_id: Id,
+        environment_id: Id,
+        after: Id,
+    ) -> StoreResult<Option<Deployment>>;
     /// A target's deployments, newest first (for choosing rollback targets).
     async fn target_history(
         &mut self,
@@ -730,6 +737,24 @@ macro_rules! impl_deploy_queries {
                 .fetch_all(&mut *self.0)
                 .await?;
                 deployments(rows)
+            }
+
+            async fn next_deployment(
+                &mut self,
+                service_id: Id,
+                environment_id: Id,
+                after: Id,
+            ) -> StoreResult<Option<Deployment>> {
+                let row: Option<DeploymentRow> = sqlx::query_as(&format!(
+                    "{DEPLOYMENT_SELECT} WHERE d.service_id = $1 AND d.environment_id = $2 AND d.id > $3 \
+                     ORDER BY d.id LIMIT 1"
+                ))
+                .bind(service_id)
+                .bind(environment_id)
+                .bind(after)
+                .fetch_optional(&mut *self.0)
+                .await?;
+                Ok(row.map(DeploymentRow::into_record).transpose()?.map(|r| r.deployment))
             }
 
             async fn target_history(

@@ -363,9 +363,6 @@ async fn deployment_events(
 
 /// At most this many alerts after a deployment (an outage can raise hundreds).
 const MAX_ALERTS_AFTER: u32 = 50;
-/// Deployments to one target within the hour after another, read to find the next one (the
-/// list comes newest first; a target redeployed more often than this in an hour is cut later).
-const MAX_LATER_DEPLOYMENTS: u32 = 200;
 
 /// What the deployment may have set off: alerts on the components linked to its service that
 /// started in the hour after it was created (the same window the alert page looks back over) and
@@ -380,28 +377,16 @@ async fn deployment_alerts(
     id: web::Path<Id>,
 ) -> ApiResult<web::Json<DeploymentAlerts>> {
     let mut db = state.store.conn().await?;
-    let deployment = db
-        .deployment_by_id(*id)
-        .await?
-        .ok_or_else(no_deployment)?
-        .deployment;
+    let record = db.deployment_by_id(*id).await?.ok_or_else(no_deployment)?;
+    let deployment = record.deployment;
     let window = CHANGE_WINDOW_MINUTES;
     let from = deployment.created_at;
     let mut to = from + chrono::TimeDelta::minutes(i64::from(window));
     // A later deployment to the same target owns what follows it: the window ends there.
-    let later = DeploymentFilter {
-        service: Some(deployment.service.clone()),
-        environment: Some(deployment.environment.clone()),
-        since: Some(from),
-        until: Some(to),
-        ..Default::default()
-    };
     let next = db
-        .list_deployments(&later, MAX_LATER_DEPLOYMENTS)
+        .next_deployment(record.service_id, record.environment_id, deployment.id)
         .await?
-        .into_iter()
-        .filter(|d| d.id != deployment.id && d.created_at > from)
-        .min_by_key(|d| (d.created_at, d.id));
+        .filter(|n| n.created_at < to);
     if let Some(n) = &next {
         to = n.created_at;
     }
